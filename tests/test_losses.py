@@ -1,0 +1,281 @@
+"""Tests of course_lib.losses against independent references (scikit-image, scipy, numpy formulas)."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.ndimage import gaussian_filter
+from skimage import data, transform
+from skimage.metrics import structural_similarity
+
+from course_lib import losses
+from course_lib.losses import (
+    MS_SSIM_MIN_SIZE,
+    MS_SSIM_WEIGHTS,
+    LossWeights,
+    cycle_loss,
+    identity_loss,
+    lsgan_loss,
+    mix_loss,
+    ms_ssim,
+    multiscale_mix_loss,
+    ssim,
+)
+
+
+def _natural(size):
+    """Two pairs of natural RGB images in [0, 1] (float64, H x W x 3): a colorization-like pair (a photo and a
+    blurred, colour-shifted version of it) and an unrelated pair."""
+    astro = transform.resize(data.astronaut()[:400, 50:450], (size, size), anti_aliasing=True)
+    cat = transform.resize(data.chelsea()[:, 50:350], (size, size), anti_aliasing=True)
+    coffee = transform.resize(data.coffee()[:, 100:500], (size, size), anti_aliasing=True)
+    shifted = np.clip(gaussian_filter(astro, sigma=(1.0, 1.0, 0)) * np.array([0.9, 1.05, 0.8]), 0, 1)
+    return np.stack([astro, cat]), np.stack([shifted, coffee])
+
+
+def _to_model(batch01):
+    """N x H x W x C in [0, 1] -> NCHW float32 tensor in [-1, 1]."""
+    return torch.from_numpy(np.moveaxis(batch01, -1, 1)).float() * 2 - 1
+
+
+def _from_model(t):
+    """NCHW tensor in [-1, 1] -> N x H x W x C float64 in [0, 1] (what the reference sees)."""
+    return np.moveaxis(t.detach().double().numpy(), 1, -1) / 2 + 0.5
+
+
+def _skimage_ssim(a01, b01):
+    return structural_similarity(
+        a01, b01, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1, channel_axis=-1
+    )
+
+
+def _reference_ms_ssim(a01, b01):
+    """MS-SSIM of one H x W x C pair (Wang et al. 2003), written with scipy and scikit-image, per channel."""
+    k1, k2 = 0.01, 0.03
+    values = []
+    for c in range(a01.shape[-1]):
+        x, y = a01[..., c], b01[..., c]
+        result = 1.0
+        for scale, weight in enumerate(MS_SSIM_WEIGHTS):
+            if scale < len(MS_SSIM_WEIGHTS) - 1:
+                blur = lambda im: gaussian_filter(im, 1.5, truncate=3.5)[5:-5, 5:-5]  # noqa: E731
+                mx, my = blur(x), blur(y)
+                vx, vy, cxy = blur(x * x) - mx**2, blur(y * y) - my**2, blur(x * y) - mx * my
+                cs = ((2 * cxy + k2**2) / (vx + vy + k2**2)).mean()
+                result *= max(cs, 1e-6) ** weight
+                h, w = (x.shape[0] // 2) * 2, (x.shape[1] // 2) * 2  # 2 x 2 block mean
+                x = x[:h, :w].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+                y = y[:h, :w].reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+            else:
+                last = structural_similarity(
+                    x, y, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1
+                )
+                result *= max(last, 1e-6) ** weight
+        values.append(result)
+    return float(np.mean(values))
+
+
+@pytest.fixture(scope="module")
+def small_pair():
+    a, b = _natural(48)
+    return _to_model(a), _to_model(b)
+
+
+@pytest.fixture(scope="module")
+def large_pair():
+    a, b = _natural(MS_SSIM_MIN_SIZE)
+    return _to_model(a), _to_model(b)
+
+
+# ---------------------------------------------------------------------------------------------------- SSIM
+def test_ssim_equals_skimage_gaussian_ssim_per_channel(small_pair):
+    x, y = small_pair
+    reference = np.mean([_skimage_ssim(a, b) for a, b in zip(_from_model(x), _from_model(y))])
+    assert abs(ssim(x, y).item() - reference) < 1e-4
+
+
+def test_ssim_equals_skimage_on_single_channel_and_non_square_images(small_pair):
+    x, y = small_pair[0][:, :1, :, :40], small_pair[1][:, :1, :, :40]
+    a, b = _from_model(x)[..., 0], _from_model(y)[..., 0]
+    reference = np.mean(
+        [
+            structural_similarity(p, q, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1)
+            for p, q in zip(a, b)
+        ]
+    )
+    assert abs(ssim(x, y).item() - reference) < 1e-4
+
+
+def test_ms_ssim_equals_scipy_skimage_reference_on_large_images(large_pair):
+    x, y = large_pair
+    reference = np.mean([_reference_ms_ssim(a, b) for a, b in zip(_from_model(x), _from_model(y))])
+    assert abs(ms_ssim(x, y).item() - reference) < 1e-4
+
+
+def test_ms_ssim_falls_back_to_single_scale_ssim_below_threshold(small_pair):
+    x, y = small_pair
+    assert ms_ssim(x, y).item() == pytest.approx(ssim(x, y).item(), abs=1e-7)
+    cropped = (x[..., : MS_SSIM_MIN_SIZE - 1], y[..., : MS_SSIM_MIN_SIZE - 1])
+    assert MS_SSIM_MIN_SIZE == 176
+    assert ms_ssim(*cropped).item() == pytest.approx(ssim(*cropped).item(), abs=1e-7)
+
+
+def test_ssim_and_ms_ssim_of_identical_images_are_one(small_pair, large_pair):
+    assert ssim(small_pair[0], small_pair[0]).item() == pytest.approx(1.0, abs=1e-6)
+    assert ms_ssim(large_pair[0], large_pair[0]).item() == pytest.approx(1.0, abs=1e-6)
+
+
+def test_ms_ssim_of_anticorrelated_images_stays_finite_with_finite_gradients(large_pair):
+    x = large_pair[0].clone().requires_grad_(True)
+    value = ms_ssim(x, -large_pair[0])  # negative contrast-structure at every scale: clamped
+    value.backward()
+    assert torch.isfinite(value) and 0 <= value.item() < 0.1
+    assert torch.isfinite(x.grad).all()
+
+
+def test_ssim_rejects_images_smaller_than_the_window():
+    x = torch.zeros(1, 3, 10, 32)
+    with pytest.raises(ValueError, match="11"):
+        ssim(x, x)
+
+
+# ---------------------------------------------------------------------------------------------------- L_mix
+def test_mix_loss_equals_zhao_formula_with_skimage_ssim_and_numpy_l1(small_pair):
+    x, y = small_pair
+    a, b = _from_model(x), _from_model(y)
+    s = np.mean([_skimage_ssim(p, q) for p, q in zip(a, b)])
+    expected = 0.84 * (1 - s) + 0.16 * np.abs(a - b).mean()
+    assert mix_loss(x, y).item() == pytest.approx(expected, abs=1e-4)
+    expected_half = 0.5 * (1 - s) + 0.5 * np.abs(a - b).mean()
+    assert mix_loss(x, y, alpha=0.5).item() == pytest.approx(expected_half, abs=1e-4)
+
+
+def test_mix_loss_uses_ms_ssim_on_large_images(large_pair):
+    x, y = large_pair
+    expected = 0.84 * (1 - ms_ssim(x, y).item()) + 0.16 * ((x - y).abs().mean().item() / 2)
+    assert mix_loss(x, y).item() == pytest.approx(expected, abs=1e-6)
+
+
+def test_mix_loss_of_identical_images_is_zero(small_pair, large_pair):
+    assert mix_loss(small_pair[0], small_pair[0]).item() == pytest.approx(0.0, abs=1e-6)
+    assert mix_loss(large_pair[0], large_pair[0]).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_multiscale_mix_loss_sums_mix_loss_against_block_averaged_targets(small_pair):
+    # Eq. (2)/(3): predictions coarsest first (12, 24, 48 px) against the target area-resized to each size
+    target = small_pair[0]
+    t = target.double().numpy()
+    predictions = [small_pair[1][..., ::4, ::4].contiguous(), small_pair[1][..., ::2, ::2].contiguous(), small_pair[1]]
+    expected = 0.0
+    for pred in predictions:
+        f = target.shape[-1] // pred.shape[-1]
+        n, c, h, w = t.shape
+        resized = torch.from_numpy(t.reshape(n, c, h // f, f, w // f, f).mean(axis=(3, 5))).float()
+        expected += mix_loss(pred, resized).item()
+    assert multiscale_mix_loss(predictions, target).item() == pytest.approx(expected, abs=1e-5)
+
+
+def test_multiscale_mix_loss_is_zero_for_exact_pyramid(small_pair):
+    target = small_pair[0]
+    pyramid = [torch.nn.functional.avg_pool2d(target, 4), torch.nn.functional.avg_pool2d(target, 2), target]
+    assert multiscale_mix_loss(pyramid, target).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_multiscale_mix_loss_rejects_prediction_larger_than_target(small_pair):
+    with pytest.raises(ValueError, match="predictions"):
+        multiscale_mix_loss([small_pair[0]], small_pair[0][..., :24, :24])
+
+
+# ---------------------------------------------------------------------------------------------------- Eq. (1)
+def test_lsgan_loss_is_least_squares_against_one_or_zero():
+    scores = torch.tensor([[0.0, 1.0], [2.0, -1.0]])
+    assert lsgan_loss(scores, True).item() == pytest.approx(np.mean([1.0, 0.0, 1.0, 4.0]))
+    assert lsgan_loss(scores, False).item() == pytest.approx(np.mean([0.0, 1.0, 4.0, 1.0]))
+    assert lsgan_loss(torch.ones(2, 1, 4, 4), True).item() == 0.0
+    assert lsgan_loss(torch.zeros(2, 1, 4, 4), False).item() == 0.0
+
+
+def test_cycle_and_identity_losses_are_mean_absolute_error(small_pair):
+    x, y = small_pair
+    expected = np.abs(x.numpy() - y.numpy()).mean()
+    assert cycle_loss(x, y).item() == pytest.approx(expected, rel=1e-5)
+    assert identity_loss(x, y).item() == pytest.approx(expected, rel=1e-5)
+    assert cycle_loss(x, x).item() == 0.0 and identity_loss(y, y).item() == 0.0
+
+
+def test_loss_weights_default_to_the_paper_and_offer_cyclegan():
+    w = LossWeights()
+    assert (w.lambda_cyc, w.lambda_idt, w.lambda_tran, w.lambda_feat, w.lambda_paired) == (1, 1, 1, 1, 0)
+    c = LossWeights.cyclegan()
+    assert (c.lambda_cyc, c.lambda_idt) == (10.0, 5.0)
+    with pytest.raises(ValueError, match="lambda_cyc"):
+        LossWeights(lambda_cyc=-1)
+
+
+# ---------------------------------------------------------------------------------------------------- gradients
+@pytest.mark.parametrize("kind", ["natural", "constant", "black"])
+@pytest.mark.parametrize("name", ["ssim", "ms_ssim", "mix", "multiscale", "cycle", "identity", "lsgan"])
+def test_every_loss_has_finite_gradients(name, kind, small_pair):
+    size = 24
+    if kind == "natural":
+        pred0, target = small_pair[1][:1, :, :size, :size], small_pair[0][:1, :, :size, :size]
+    elif kind == "constant":
+        pred0, target = torch.full((1, 3, size, size), 0.3), torch.full((1, 3, size, size), 0.3)
+    else:
+        pred0, target = torch.full((1, 3, size, size), -1.0), torch.full((1, 3, size, size), -1.0)
+    pred = pred0.clone().requires_grad_(True)
+    fns = {
+        "ssim": lambda p: ssim(p, target),
+        "ms_ssim": lambda p: ms_ssim(p, target),
+        "mix": lambda p: mix_loss(p, target),
+        "multiscale": lambda p: multiscale_mix_loss([p[..., ::2, ::2] * 0.5 + p[..., 1::2, 1::2] * 0.5, p], target),
+        "cycle": lambda p: cycle_loss(p, target),
+        "identity": lambda p: identity_loss(p, target),
+        "lsgan": lambda p: lsgan_loss(p, True) + lsgan_loss(p, False),
+    }
+    value = fns[name](pred)
+    value.backward()
+    assert value.dim() == 0 and torch.isfinite(value)
+    assert pred.grad is not None and torch.isfinite(pred.grad).all()
+
+
+def test_ms_ssim_gradients_are_finite_on_large_constant_images():
+    pred = torch.full((1, 1, MS_SSIM_MIN_SIZE, MS_SSIM_MIN_SIZE), -1.0, requires_grad=True)
+    target = torch.full_like(pred, 0.5)
+    mix_loss(pred, target).backward()
+    assert torch.isfinite(pred.grad).all()
+
+
+# ---------------------------------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    "fn, names",
+    [(ssim, ("x", "y")), (ms_ssim, ("x", "y")), (mix_loss, ("pred", "target")),
+     (cycle_loss, ("reconstructed", "original")), (identity_loss, ("same", "original"))],
+)
+def test_bad_input_raises_value_error_naming_the_argument(fn, names):
+    good = torch.zeros(1, 3, 16, 16)
+    with pytest.raises(ValueError, match=names[0]):
+        fn(torch.zeros(1, 3, 16, 16, dtype=torch.uint8), good)  # uint8 tensor
+    with pytest.raises(ValueError, match=names[1]):
+        fn(good, torch.full((1, 3, 16, 16), 2.0))  # outside [-1, 1]
+    with pytest.raises(ValueError, match=names[0]):
+        fn(torch.zeros(3, 16, 16), torch.zeros(3, 16, 16))  # not NCHW
+    with pytest.raises(ValueError, match="same shape"):
+        fn(good, torch.zeros(1, 3, 16, 20))
+
+
+def test_multiscale_and_lsgan_reject_bad_input():
+    target = torch.zeros(1, 3, 16, 16)
+    with pytest.raises(ValueError, match="predictions"):
+        multiscale_mix_loss([], target)
+    with pytest.raises(ValueError, match=r"predictions\[0\]"):
+        multiscale_mix_loss([torch.zeros(1, 1, 16, 16)], target)
+    with pytest.raises(ValueError, match="target_is_real"):
+        lsgan_loss(torch.zeros(1, 1, 4, 4), 1)
+    with pytest.raises(ValueError, match="alpha"):
+        mix_loss(target, target, alpha=1.5)
+
+
+def test_losses_module_exports_the_contract_names():
+    for name in ["ssim", "ms_ssim", "mix_loss", "multiscale_mix_loss", "lsgan_loss", "cycle_loss",
+                 "identity_loss", "LossWeights"]:
+        assert name in losses.__all__ and callable(getattr(losses, name))
