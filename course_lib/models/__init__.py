@@ -1,0 +1,25 @@
+"""The networks of MPFNet (Fig. 2) and its baselines, one readable file each.
+
+- `attention.py`: `CoordinateAttention` (the CA of Fig. 2(b)), `SqueezeExcitation`, `make_attention`
+- `rcab.py`:      `RCAB`, Fig. 2(b)
+- `feb.py`:       `FEB`, Fig. 2(c)
+- `sccm.py`:      `SCCM`, Fig. 2(a) (after MPRNet's supervised attention module)
+- `mpfnet.py`:    `MPFNet`, `MPFNetConfig`, Fig. 2(a): G_N2G, G_G2N and the colorizer F_G
+- `discriminators.py`: `PatchDiscriminator` (D^img, Eq. (1)), `FeatureDiscriminator` (D_G^feat, Eq. (4))
+- `unet.py`:      `UNetBaseline`, the direct pix2pix-style baseline
+"""
+
+from .attention import (CoordinateAttention, SqueezeExcitation, check_image_batch, count_parameters,
+                        init_weights, make_attention, pad_to_multiple)
+from .discriminators import FeatureDiscriminator, PatchDiscriminator
+from .feb import FEB
+from .mpfnet import MPFNet, MPFNetConfig
+from .rcab import RCAB
+from .sccm import SCCM, PlainHead
+from .unet import UNetBaseline
+
+__all__ = [
+    "CoordinateAttention", "SqueezeExcitation", "make_attention", "RCAB", "FEB", "SCCM", "PlainHead",
+    "MPFNet", "MPFNetConfig", "PatchDiscriminator", "FeatureDiscriminator", "UNetBaseline",
+    "count_parameters", "init_weights", "check_image_batch", "pad_to_multiple",
+]

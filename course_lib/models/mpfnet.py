@@ -1,0 +1,148 @@
+"""MPFNet: the multi-scale progressive feature embedding network of Fig. 2(a).
+
+The same class is every generator of the paper: G_N2G and G_G2N (NIR <-> gray, 1 -> 1 channel, Eq. (1)) and
+the colorizer F_G (gray -> RGB, 1 -> 3 channels, Eqs. (2)-(3)).
+
+Section II.A: "The system breaks down the challenging domain mapping problem into sub-tasks with each focusing
+on a different resolution. At each scale, an encoder-decoder feature embedding block (FEB) is designed to learn
+contextual features, followed by a supervised color-consistency module (SCCM) which generates predictions [...].
+Cross-scale skip connections are designed to propagate and fuse contextual details from lower resolutions to
+higher ones."
+
+For S = 3 scales (1/4, 1/2, 1 of the input), coarsest first:
+
+    x_s       = x downsampled to scale s (area averaging)
+    f_s       = FEB_s(concat(x_s, upsample2x(f'_{s-1})))   (the coarsest scale sees x_s alone)
+    y_s, f'_s = SCCM_s(f_s, x_s)                          y_s in [-1, 1], supervised at each scale
+
+and the network returns [y_1/4, y_1/2, y_1]. Inputs of any size >= 8 px are padded (reflect, or replicate
+when the image is smaller than the padding) to a multiple of 2**(S - 1 + depth) and the outputs cropped back;
+the scale-s prediction (s = 0 the coarsest) of an H x W input is ceil(H / 2**k) x ceil(W / 2**k),
+k = S - 1 - s.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .attention import ATTENTION_KINDS, CoordinateAttention, check_image_batch, init_weights, pad_to_multiple
+from .feb import FEB, NORM_KINDS
+from .sccm import SCCM, PlainHead
+
+MIN_SIZE = 8
+
+
+@dataclass
+class MPFNetConfig:
+    """Architecture of MPFNet. Defaults follow the paper where it says, DESIGN.md where it does not.
+
+    width:     channels of the FEB's first level and of the per-scale features (the paper gives none; 32).
+    depth:     number of encoder (and decoder) steps of each FEB, Fig. 2(c).
+    attention: "coordinate" (Fig. 2(b)), "se" (squeeze-excitation) or "none": the RCAB's attention.
+    reduction: channel reduction r of the attention (hidden width max(8, C // r)).
+    norm:      "instance" (the paper), "batch" or "none": the norm of each FEB step.
+    scales:    number of scales S in {1, 2, 3}; the paper uses 3.
+    sccm:      True: SCCM (Fig. 2(a)); False: a plain conv + tanh head, features pass unrefined.
+    """
+
+    width: int = 32
+    depth: int = 4
+    attention: str = "coordinate"
+    reduction: int = 16
+    norm: str = "instance"
+    scales: int = 3
+    sccm: bool = True
+
+    def __post_init__(self):
+        for name in ("width", "depth", "reduction"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"MPFNetConfig.{name} must be a positive integer; got {value!r}")
+        if self.attention not in ATTENTION_KINDS:
+            raise ValueError(f"MPFNetConfig.attention must be one of {list(ATTENTION_KINDS)}; got {self.attention!r}")
+        if self.norm not in NORM_KINDS:
+            raise ValueError(f"MPFNetConfig.norm must be one of {list(NORM_KINDS)}; got {self.norm!r}")
+        if isinstance(self.scales, bool) or self.scales not in (1, 2, 3):
+            raise ValueError(f"MPFNetConfig.scales must be one of [1, 2, 3]; got {self.scales!r}")
+        if not isinstance(self.sccm, bool):
+            raise ValueError(f"MPFNetConfig.sccm must be one of [True, False]; got {self.sccm!r}")
+
+
+class MPFNet(nn.Module):
+    """Multi-scale progressive feature embedding network (Fig. 2(a)).
+
+    MPFNet(in_channels=1, out_channels=3, config=None, **overrides): overrides are MPFNetConfig field names,
+    e.g. MPFNet(1, 3, width=8, depth=3, attention="se").
+
+    forward(x, return_features=False) -> list of predictions, coarsest first, each [N, out_channels, h_s, w_s]
+    in [-1, 1]. With return_features=True -> (predictions, info), where
+        info["features"]:     per-scale features f'_s (after the SCCM; config.width channels, same size as
+                              that scale's prediction), coarsest first, not detached;
+        info["feb_features"]: the FEB outputs f_s before the SCCM, same layout;
+        info["attention"]:    dict module name -> (gate_h [N, C, h, 1], gate_w [N, C, 1, w]) of every
+                              CoordinateAttention (empty unless attention="coordinate"), detached, at the
+                              padded size.
+    Note: the finest scale's refined features feed no prediction, so that SCCM's refinement convs only get
+    gradients from losses on info["features"] (e.g. the feature discriminator of Eq. (4)).
+    """
+
+    def __init__(self, in_channels: int = 1, out_channels: int = 3, config: MPFNetConfig | None = None,
+                 **overrides):
+        super().__init__()
+        config = config if config is not None else MPFNetConfig()
+        if not isinstance(config, MPFNetConfig):
+            raise ValueError(f"config must be an MPFNetConfig or None; got {type(config).__name__}")
+        valid = [f.name for f in dataclasses.fields(MPFNetConfig)]
+        unknown = sorted(set(overrides) - set(valid))
+        if unknown:
+            raise ValueError(f"unknown MPFNet option(s) {unknown}; valid MPFNetConfig fields are {valid}")
+        config = dataclasses.replace(config, **overrides)   # re-runs the validation in __post_init__
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer; got {value!r}")
+        self.config, self.in_channels, self.out_channels = config, in_channels, out_channels
+        c = config
+        self.febs = nn.ModuleList(
+            FEB(in_channels + (c.width if s > 0 else 0), c.width, c.width, c.depth, c.attention, c.norm,
+                c.reduction)
+            for s in range(c.scales))
+        self.heads = nn.ModuleList(
+            SCCM(c.width, out_channels, in_channels) if c.sccm else PlainHead(c.width, out_channels)
+            for _ in range(c.scales))
+        init_weights(self)
+
+    @property
+    def multiple(self) -> int:
+        """Input sizes are padded to a multiple of this: 2 ** (scales - 1) downsampling, then 2 ** depth."""
+        return 2 ** (self.config.scales - 1 + self.config.depth)
+
+    def forward(self, x: torch.Tensor, return_features: bool = False):
+        check_image_batch(x, self.in_channels, "x", min_size=MIN_SIZE)
+        h, w = x.shape[-2:]
+        x = pad_to_multiple(x, self.multiple)
+        predictions, features, feb_features = [], [], []
+        previous = None
+        for s, (feb, head) in enumerate(zip(self.febs, self.heads)):
+            factor = 2 ** (self.config.scales - 1 - s)
+            x_s = F.avg_pool2d(x, factor) if factor > 1 else x
+            if previous is None:
+                inp = x_s
+            else:   # cross-scale skip: refined features of the coarser scale, upsampled to this scale
+                up = F.interpolate(previous, scale_factor=2, mode="bilinear", align_corners=False)
+                inp = torch.cat([x_s, up], dim=1)
+            f = feb(inp)
+            y, previous = head(f, x_s)
+            hs, ws = -(-h // factor), -(-w // factor)       # ceil: the scale's share of the real image
+            predictions.append(y[..., :hs, :ws])
+            features.append(previous[..., :hs, :ws])
+            feb_features.append(f[..., :hs, :ws])
+        if not return_features:
+            return predictions
+        attention = {name: m.last_gates for name, m in self.named_modules()
+                     if isinstance(m, CoordinateAttention) and m.last_gates is not None}
+        return predictions, {"features": features, "feb_features": feb_features, "attention": attention}
