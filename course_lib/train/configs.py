@@ -1,0 +1,198 @@
+"""Typed configurations of the training stages, and the model "specs" that rebuild networks from checkpoints.
+
+A stage's behaviour is fixed by two small objects (no global options object, unlike the CycleGAN code base):
+
+* a :class:`~course_lib.train.profiles.Profile` - sizes and schedules (image size, widths, steps, batch);
+* a stage config dataclass below - everything the paper or an ablation changes: loss weights, the architecture
+  switches of DESIGN.md section 2 (attention, norm, scales, SCCM, feature discriminator), optimizer betas, seed.
+
+Configs are stored in the checkpoint as plain dicts (``weights_only=True`` loading cannot rebuild dataclasses),
+and a run started again with a different config is refused with the list of fields that differ.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import nn
+
+from ..losses import LossWeights
+from ..models import FeatureDiscriminator, MPFNet, MPFNetConfig, PatchDiscriminator, UNetBaseline
+from .profiles import Profile
+
+__all__ = [
+    "StageConfig", "TranslateConfig", "PretrainConfig", "FinetuneConfig", "DirectConfig", "make_configs",
+    "config_to_dict", "mpfnet_spec", "patch_disc_spec", "feature_disc_spec", "unet_spec", "build_model",
+    "FEAT_SOURCES", "DIRECT_MODELS",
+]
+
+FEAT_SOURCES = ("outputs", "features")
+DIRECT_MODELS = ("mpfnet", "unet")
+
+
+@dataclass
+class StageConfig:
+    """Fields every stage has.
+
+    Attributes:
+        seed: seeds weight initialisation, the data order and augmentation (data order is a function of
+            (seed, step) only, so a resumed run sees the same batches).
+        attention, reduction, norm, scales, sccm: MPFNet's architecture switches (``MPFNetConfig``); the paper's
+            model is coordinate attention, instance norm, 3 scales, SCCM on.
+        alpha: weight of the SSIM term in L_mix (Zhao et al.: 0.84).
+        betas: Adam betas of every optimizer (CycleGAN's (0.5, 0.999), DESIGN.md section 4).
+        augment: random scaling, mirroring, random-size crop and contrast jitter of Section III.A
+            (``course_lib.data.PairAugment``), identical on both images of a pair.
+    """
+
+    seed: int = 0
+    attention: str = "coordinate"
+    reduction: int = 16
+    norm: str = "instance"
+    scales: int = 3
+    sccm: bool = True
+    alpha: float = 0.84
+    betas: tuple[float, float] = (0.5, 0.999)
+    augment: bool = True
+
+
+@dataclass
+class TranslateConfig(StageConfig):
+    """Stage 1 (Eq. (1)): CycleGAN between NIR and gray.
+
+    Attributes:
+        weights: lambda_cyc, lambda_idt of Eq. (1) (paper: 1 and 1) and lambda_paired, the optional L1 term
+            between G_N2G(x_n) and the gray of the *paired* RGB image (our addition, off by default).
+        pool_size: image pool of each image discriminator (CycleGAN: 50); 0 disables it.
+        disc_width: base width of the PatchGANs; ``None`` = 2 x the profile's width (64 at width 32, as pix2pix).
+        disc_layers: strided layers of each PatchGAN (3 = the 70 x 70 PatchGAN).
+    """
+
+    weights: LossWeights = field(default_factory=LossWeights)
+    pool_size: int = 50
+    disc_width: int | None = None
+    disc_layers: int = 3
+
+
+@dataclass
+class PretrainConfig(StageConfig):
+    """Stage 2 (Eq. (2)): the colorizer F_G on gray versions of the RGB images. Only the common fields."""
+
+
+@dataclass
+class FinetuneConfig(TranslateConfig):
+    """Stage 3 (Eqs. (3)-(5)): NIR -> G_N2G -> F_G -> RGB, starting from stages 1 and 2.
+
+    Attributes (besides those of :class:`TranslateConfig`, which govern the L_tran part of Eq. (5); its
+    ``disc_width`` sizes D_G^feat here, while D_N^img and D_G^img come with their weights from stage 1):
+        weights.lambda_tran, weights.lambda_feat: lambda_1, lambda_2 of Eq. (5) (paper: 1, 1).
+        use_feat_disc: train D_G^feat and add the L_GAN^feat term of Eq. (4) (ablation switch).
+        feat_source: what D_G^feat looks at: ``"outputs"`` = F_G's multi-scale RGB outputs resized to full size
+            and concatenated (3 x scales channels), ``"features"`` = F_G's finest-scale feature maps.
+        feat_disc_layers: strided layers of D_G^feat (2: a 34 x 34 receptive field).
+    """
+
+    use_feat_disc: bool = True
+    feat_source: str = "outputs"
+    feat_disc_layers: int = 2
+
+
+@dataclass
+class DirectConfig(StageConfig):
+    """The baseline route: one network trained directly NIR -> RGB with the same L_mix (Eq. (2) form).
+
+    Attributes:
+        unet_width, unet_depth: size of the ``UNetBaseline`` when ``train_direct(model="unet")``; ``None`` =
+            2 x the profile's width and the profile's depth + 2 (a pix2pix UNet with about as many parameters
+            as one MPFNet). Ignored for ``model="mpfnet"``, which uses the profile's width and depth.
+    """
+
+    unet_width: int | None = None
+    unet_depth: int | None = None
+
+
+def make_configs(**overrides: Any) -> dict[str, StageConfig]:
+    """One config per stage with the same overrides applied wherever the field exists.
+
+    ``make_configs(attention="se", use_feat_disc=False)`` gives the configs of an ablation run;
+    keys: ``translate``, ``pretrain``, ``finetune``, ``direct``. Unknown fields raise ValueError.
+    """
+    classes = {"translate": TranslateConfig, "pretrain": PretrainConfig, "finetune": FinetuneConfig,
+               "direct": DirectConfig}
+    known = set().union(*({f.name for f in dataclasses.fields(c)} for c in classes.values()))
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"unknown config field(s) {unknown}; known: {sorted(known)}")
+    out = {}
+    for stage, cls in classes.items():
+        names = {f.name for f in dataclasses.fields(cls)}
+        out[stage] = cls(**{k: v for k, v in overrides.items() if k in names})
+    return out
+
+
+def config_to_dict(config: Any) -> dict:
+    """A dataclass (nested ones included) as a plain dict of str/int/float/bool/None/list values."""
+    return _plain(dataclasses.asdict(config)) if dataclasses.is_dataclass(config) else _plain(dict(config))
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def check_config(config: StageConfig) -> None:
+    """Validate the fields the models do not check themselves (ValueError naming the field)."""
+    if isinstance(config, FinetuneConfig) and config.feat_source not in FEAT_SOURCES:
+        raise ValueError(f"feat_source: expected one of {list(FEAT_SOURCES)}, got {config.feat_source!r}")
+    if isinstance(config, TranslateConfig) and config.pool_size < 0:
+        raise ValueError(f"pool_size: expected >= 0, got {config.pool_size}")
+    if len(tuple(config.betas)) != 2:
+        raise ValueError(f"betas: expected two numbers, got {config.betas!r}")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Model specs: plain dicts naming a class and its arguments, stored in checkpoints so load_stage() can rebuild
+# the networks without knowing which profile trained them.
+# ----------------------------------------------------------------------------------------------------------------
+def mpfnet_spec(in_channels: int, out_channels: int, profile: Profile, config: StageConfig) -> dict:
+    arch = MPFNetConfig(width=profile.width, depth=profile.depth, attention=config.attention,
+                        reduction=config.reduction, norm=config.norm, scales=config.scales, sccm=config.sccm)
+    return {"kind": "mpfnet", "in_channels": in_channels, "out_channels": out_channels,
+            "config": dataclasses.asdict(arch)}
+
+
+def patch_disc_spec(in_channels: int, profile: Profile, config: TranslateConfig) -> dict:
+    width = config.disc_width or 2 * profile.width
+    return {"kind": "patch_disc", "in_channels": in_channels, "width": width, "n_layers": config.disc_layers}
+
+
+def feature_disc_spec(in_channels: int, profile: Profile, config: FinetuneConfig) -> dict:
+    width = config.disc_width or 2 * profile.width
+    return {"kind": "feature_disc", "in_channels": in_channels, "width": width,
+            "n_layers": config.feat_disc_layers}
+
+
+def unet_spec(in_channels: int, out_channels: int, profile: Profile, config: DirectConfig) -> dict:
+    return {"kind": "unet", "in_channels": in_channels, "out_channels": out_channels,
+            "width": config.unet_width or 2 * profile.width, "depth": config.unet_depth or profile.depth + 2,
+            "norm": config.norm}
+
+
+def build_model(spec: dict) -> nn.Module:
+    """Instantiate the network a spec describes (weights freshly initialised)."""
+    kind = spec["kind"]
+    if kind == "mpfnet":
+        return MPFNet(spec["in_channels"], spec["out_channels"], MPFNetConfig(**spec["config"]))
+    if kind == "patch_disc":
+        return PatchDiscriminator(spec["in_channels"], width=spec["width"], n_layers=spec["n_layers"])
+    if kind == "feature_disc":
+        return FeatureDiscriminator(spec["in_channels"], width=spec["width"], n_layers=spec["n_layers"])
+    if kind == "unet":
+        return UNetBaseline(spec["in_channels"], spec["out_channels"], width=spec["width"], depth=spec["depth"],
+                            norm=spec["norm"])
+    raise ValueError(f"model spec: unknown kind {kind!r}")

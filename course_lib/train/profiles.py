@@ -1,0 +1,168 @@
+"""Training profiles: image sizes, network widths and schedules, nothing else.
+
+A profile never changes a model's design or a loss (DESIGN.md section 4): the same code trains the `smoke`
+profile on a laptop CPU in a few minutes and the `paper` profile for days. Three are defined:
+
+* ``smoke``  - CPU, 64 px, width 8, depth 3, a handful of steps per stage. What tests, CI and the notebooks on a
+  CPU use. Its numbers show that the code runs, not which method is better. Its learning rate is 1e-3, ten
+  times the paper's, so that a few dozen steps visibly change the networks (a schedule choice, like the steps).
+* ``course`` - one Colab T4-class GPU (16 GB): 256 px, width 32, depth 5, mixed precision, batch **4** (not
+  the paper's 10: one 256 px MPFNet pass keeps about 0.3 GB of activations per image under autocast, and a
+  translate step makes six of them (2.15 GB per image measured in float32), so batch 10 would need about
+  15-18 GB with the weights and Adam states of the networks: more than a T4 has). The three stages together
+  should take about 30 minutes; the step counts come from a FLOP count, not from a T4 run: one MPFNet pass at
+  256 px costs about 135 GFLOP per image forward + backward, so at batch 4 a translate step is about 3.7 TFLOP
+  (six generator passes + the PatchGANs), a finetune step 4.4, a pretrain or direct step 0.54; 1500 / 2500 /
+  1250 steps are about 12,400 TFLOP, 26 minutes at an effective 8 TFLOP/s (plus 4 for the direct route).
+* ``paper``  - Section III.A: 372 training images, batch 10, 400 epochs of translation and 250 of colorizer
+  pre-training, lr 1e-4. One epoch is ceil(372 / 10) = 38 steps, so 400 epochs = 15200 steps, 250 = 9500.
+  At batch 10 the translate and finetune steps need a GPU with more than 16 GB (about 24 GB is comfortable).
+
+Step budgets, the same rule in every profile (our choices, the paper gives neither):
+
+* ``finetune_steps`` = ``pretrain_steps // 2``: the fine-tuning stage starts from two trained networks and only
+  has to adapt them to each other.
+* ``direct_steps`` = ``pretrain_steps + finetune_steps``: the direct NIR -> RGB network gets as many generator
+  updates as the progressive route's colorizer F_G receives in total (pre-training + fine-tuning), so the
+  comparison is between routes, not between budgets. (It does not get the translator's updates: those train
+  two other 1 -> 1 networks.)
+
+The profile is chosen by :func:`get_profile`: an explicit name, else the ``COURSE_PROFILE`` environment variable,
+else ``course`` when CUDA is available and ``smoke`` otherwise; the choice is printed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["Profile", "PROFILES", "get_profile", "PROFILE_ENV_VAR"]
+
+PROFILE_ENV_VAR = "COURSE_PROFILE"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Sizes and schedules of one training run (a frozen dataclass: derive variants with :meth:`replace`).
+
+    Attributes:
+        name: profile name.
+        image_size: training crop size in pixels (square).
+        width: base width of every MPFNet (channels of the first FEB level); discriminators use ``2 * width``.
+        depth: number of down-sampling levels of each FEB (UNet depth).
+        batch_size: images per step.
+        translate_steps, pretrain_steps, finetune_steps, direct_steps: optimizer steps of each stage.
+        lr: Adam learning rate of every optimizer (Section III.A: 1e-4).
+        amp: mixed precision (torch.autocast float16 + GradScaler); only takes effect on CUDA.
+        num_train: training images (spectral scenes rendered, or the first images of a folder dataset).
+        num_test: held-out images for evaluation.
+        sample_every: write a sample grid every this many steps (and at the end).
+        log_every: refresh the progress bar's loss read-out every this many steps (the CSV gets every step).
+        checkpoint_every: write the stage checkpoint every this many steps (and at the end, and on Ctrl-C).
+    """
+
+    name: str
+    image_size: int
+    width: int
+    depth: int
+    batch_size: int
+    translate_steps: int
+    pretrain_steps: int
+    finetune_steps: int
+    direct_steps: int
+    lr: float = 1e-4
+    amp: bool = False
+    num_train: int = 16
+    num_test: int = 8
+    sample_every: int = 100
+    log_every: int = 1
+    checkpoint_every: int = 200
+
+    def replace(self, **changes) -> "Profile":
+        """A copy with some fields changed, e.g. ``profile.replace(batch_size=2)``."""
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise ValueError(f"Profile has no field(s) {unknown}; fields: {[f.name for f in dataclasses.fields(self)]}")
+        return dataclasses.replace(self, **changes)
+
+    def with_steps(self, steps: int) -> "Profile":
+        """A copy where every stage trains ``steps`` steps (the CLI's ``--steps``, for tests and quick runs)."""
+        if not isinstance(steps, int) or steps < 1:
+            raise ValueError(f"steps: expected a positive integer, got {steps!r}")
+        return self.replace(
+            translate_steps=steps, pretrain_steps=steps, finetune_steps=steps, direct_steps=steps,
+            sample_every=min(self.sample_every, steps), checkpoint_every=min(self.checkpoint_every, steps),
+        )
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _paper_profile() -> Profile:
+    steps_per_epoch = math.ceil(372 / 10)  # 372 VCIP2020 training pairs, batch 10 (Section III.A)
+    pretrain = 250 * steps_per_epoch
+    return Profile(
+        name="paper", image_size=256, width=32, depth=5, batch_size=10,
+        translate_steps=400 * steps_per_epoch, pretrain_steps=pretrain, finetune_steps=pretrain // 2,
+        direct_steps=pretrain + pretrain // 2, lr=1e-4, amp=True, num_train=372, num_test=28,
+        sample_every=1000, log_every=10, checkpoint_every=500,
+    )
+
+
+PROFILES: dict[str, Profile] = {
+    # CPU, every stage a few steps: runs the whole pipeline (and `python -m course_lib demo`) in minutes on
+    # 2 cores. Tiny budget: the trained networks are barely past their initialisation.
+    "smoke": Profile(
+        name="smoke", image_size=64, width=8, depth=3, batch_size=4,
+        translate_steps=16, pretrain_steps=40, finetune_steps=20, direct_steps=60,
+        lr=1e-3, amp=False, num_train=16, num_test=8, sample_every=10, log_every=1, checkpoint_every=20,
+    ),
+    # One T4-class GPU (16 GB), mixed precision: about 30 minutes for translate + pretrain + finetune; batch 4
+    # so that the translate and finetune steps fit in memory (see the module docstring).
+    "course": Profile(
+        name="course", image_size=256, width=32, depth=5, batch_size=4,
+        translate_steps=1500, pretrain_steps=2500, finetune_steps=1250, direct_steps=3750,
+        lr=1e-4, amp=True, num_train=372, num_test=28, sample_every=250, log_every=10, checkpoint_every=250,
+    ),
+    "paper": _paper_profile(),
+}
+
+
+def get_profile(name: str | Profile | None = None, verbose: bool = True) -> Profile:
+    """Pick a training profile.
+
+    Args:
+        name: ``"smoke"``, ``"course"`` or ``"paper"`` (a :class:`Profile` is returned unchanged). ``None``: the
+            ``COURSE_PROFILE`` environment variable if set, else ``"course"`` when CUDA is available, else
+            ``"smoke"``.
+        verbose: print which profile was chosen and why.
+    Raises:
+        ValueError: unknown profile name (the message lists the valid names).
+    """
+    if isinstance(name, Profile):
+        return name
+    if name is None:
+        env = os.environ.get(PROFILE_ENV_VAR, "").strip()
+        if env:
+            name, why = env, f"from the {PROFILE_ENV_VAR} environment variable"
+        elif torch.cuda.is_available():
+            name, why = "course", "default on a CUDA machine"
+        else:
+            name, why = "smoke", "default without CUDA"
+    else:
+        why = "as requested"
+    key = str(name).strip().lower()
+    if key not in PROFILES:
+        raise ValueError(f"profile: unknown profile {name!r}; expected one of {sorted(PROFILES)}")
+    profile = PROFILES[key]
+    if verbose:
+        print(
+            f"Training profile: {profile.name} ({why}): {profile.image_size} px, width {profile.width}, "
+            f"depth {profile.depth}, batch {profile.batch_size}, steps translate {profile.translate_steps} / "
+            f"pretrain {profile.pretrain_steps} / finetune {profile.finetune_steps} / direct {profile.direct_steps}"
+        )
+    return profile

@@ -1,0 +1,64 @@
+"""Stage 2, ``pretrain``: the colorization module F_G learns gray -> RGB on real grayscale images (Eq. (2)).
+
+    L_pp = sum_{s=1}^{3} L_mix(Y_G^s, F_G^s(X_G))                                       (2)
+
+F_G is an MPFNet with one input and three output channels. Its inputs are the grays of the training RGB images,
+``x_g = to_gray(rgb)`` (BT.601 luminance), its targets the RGB images themselves, compared at each of F_G's
+scales with the target downscaled to that scale (``course_lib.losses.multiscale_mix_loss``). No NIR is involved:
+this stage learns colour from luminance only, the easier half of the problem the paper splits in two.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable
+
+import torch
+
+from ..data import to_gray
+from ..losses import multiscale_mix_loss
+from .configs import PretrainConfig, check_config, mpfnet_spec
+from .loop import StageResult, StageRun, autocast, make_scaler, resolve_device
+from .profiles import Profile, get_profile
+
+__all__ = ["pretrain"]
+
+
+def pretrain(profile: Profile | str | None = None, out_dir: str | os.PathLike = "runs", data: Any = None,
+             config: PretrainConfig | None = None, *, device: str | torch.device | None = None,
+             data_kind: str = "auto", callback: Callable[[int, dict], None] | None = None) -> StageResult:
+    """Train F_G on (to_gray(rgb), rgb) with Eq. (2) for ``profile.pretrain_steps`` steps (resumable).
+
+    Arguments as for :func:`course_lib.train.translate`; files go to ``out_dir/pretrain/``.
+    Returns a StageResult with the model ``f_g`` (eval mode).
+    """
+    profile = get_profile(profile, verbose=not isinstance(profile, Profile))
+    config = config if config is not None else PretrainConfig()
+    check_config(config)
+    device = resolve_device(device)
+    run = StageRun("pretrain", profile, out_dir, config, profile.pretrain_steps, device, data, data_kind, callback)
+
+    f_g = run.build("f_g", mpfnet_spec(1, 3, profile, config))  # gray -> RGB, 3 scales
+    opt = torch.optim.Adam(f_g.parameters(), lr=profile.lr, betas=tuple(config.betas))
+    scaler = make_scaler(profile, device)
+    run.track(models={"f_g": f_g}, optimizers={"f_g": opt}, scaler=scaler)
+    run.resume()
+    fixed = run.pair_batches(0).fixed(4, device)
+
+    def samples() -> dict:
+        gray = to_gray(fixed["rgb"])
+        return {"gray input": gray, "F_G(gray)": f_g(gray)[-1], "RGB target": fixed["rgb"]}
+
+    with run:
+        for step in run.steps():
+            rgb = run.batch(step)["rgb"]
+            gray = to_gray(rgb)
+            with autocast(device, profile.amp):
+                predictions = f_g(gray)  # coarsest first: H/4, H/2, H
+            loss = multiscale_mix_loss([p.float() for p in predictions], rgb, alpha=config.alpha)  # L_pp, Eq. (2)
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+            run.end_step(step, {"mix": loss}, samples=samples)
+    return run.result()

@@ -1,0 +1,198 @@
+"""Stage 3, ``finetune``: NIR -> G_N2G -> F_G -> RGB, the whole network trained together (Eqs. (3)-(5)).
+
+    L_pf = sum_{s=1}^{3} L_mix(Y_N^s, F_G^s(X_N2G))                                     (3)
+    L_GAN^feat = E[D_G^feat(F_G(G_N2G(x_n)))^2] + E[(D_G^feat(F_G(x_g)) - 1)^2]         (4, LSGAN form)
+    L = L_pf + lambda_1 L_tran + lambda_2 L_GAN^feat                                    (5)
+
+It starts from the two pretrained stages: G_N2G, G_G2N, D_N^img, D_G^img from ``out_dir/translate`` and F_G from
+``out_dir/pretrain`` (their checkpoints must exist; the networks are rebuilt from the specs stored there).
+Choices the paper leaves open (DESIGN.md sections 3-4):
+
+* X_N2G is G_N2G's **finest** output; F_G takes it at full resolution and its three outputs are supervised by
+  the RGB ground truth at three scales (Eq. (3)).
+* L_tran is Eq. (1) exactly as in stage 1 (GAN + cycle + identity terms, finest outputs, image pools), so the
+  translator keeps its CycleGAN constraints while it learns what helps the colorizer.
+* Eq. (4) is printed without squares (``E[D(fake)] + E[D(real) - 1]``), which is unbounded below; we use the
+  least-squares form above, as for every GAN term. D_G^feat tells F_G(G_N2G(x_n)) (fake) from F_G(x_g) (real,
+  x_g the grays of the unpaired stream, computed without gradient: the real side only trains D_G^feat).
+  What D_G^feat sees is ``config.feat_source``: F_G's multi-scale outputs resized to full size and concatenated
+  (default) or F_G's finest feature maps. D_G^feat gets no image pool (CycleGAN pools images; pooling feature
+  maps would make checkpoints large) and can be switched off (``use_feat_disc=False``, an ablation).
+* Fresh Adam optimizers (the pretrained stages' optimizer states are not carried over): one for the three
+  generators (G_N2G, G_G2N, F_G), one for the three discriminators.
+* Steps: the paper does not say; the profiles use half the pre-training steps (see ``profiles.py``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+
+from ..data import to_gray
+from ..losses import cycle_loss, identity_loss, lsgan_loss, multiscale_mix_loss
+from .checkpoint import CheckpointError, config_differences, load_checkpoint
+from .configs import FinetuneConfig, check_config, feature_disc_spec
+from .loop import StageResult, StageRun, autocast, make_scaler, resolve_device
+from .pool import ImagePool, set_requires_grad
+from .profiles import Profile, get_profile
+
+__all__ = ["finetune", "feature_disc_input"]
+
+#: Config fields that must agree between the finetune run and the stages it starts from.
+ARCHITECTURE_KEYS = ("attention", "reduction", "norm", "scales", "sccm")
+
+
+def feature_disc_input(predictions: list[torch.Tensor], info: dict | None, source: str) -> torch.Tensor:
+    """What D_G^feat looks at (``FinetuneConfig.feat_source``).
+
+    ``"outputs"``: F_G's predictions (coarsest first) upsampled bilinearly to the finest size and concatenated
+    on channels (3 x scales channels). ``"features"``: F_G's finest-scale feature maps (``info["features"][-1]``).
+    """
+    if source == "features":
+        return info["features"][-1]
+    size = predictions[-1].shape[-2:]
+    return torch.cat([p if p.shape[-2:] == size else F.interpolate(p, size=size, mode="bilinear",
+                                                                   align_corners=False)
+                      for p in predictions], dim=1)
+
+
+def _load_pretrained(out_dir: Path, stage: str, profile: Profile, config: FinetuneConfig) -> dict:
+    path = out_dir / stage / "checkpoint.pt"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"finetune starts from the {stage} stage, but its checkpoint {path} does not exist: train it first "
+            f"(course_lib.train.{stage}(profile, {str(out_dir)!r}) or "
+            f"python -m course_lib train --stage {stage} --out {out_dir})")
+    ckpt = load_checkpoint(path)
+    saved = ckpt["config"]
+    expected = {k: saved.get(k) for k in ARCHITECTURE_KEYS}
+    current = {k: getattr(config, k) for k in ARCHITECTURE_KEYS}
+    diffs = config_differences(
+        {**expected, **{f"profile.{k}": saved["profile"].get(k) for k in ("width", "depth", "image_size")}},
+        {**current, **{f"profile.{k}": getattr(profile, k) for k in ("width", "depth", "image_size")}})
+    if diffs:
+        raise CheckpointError(f"checkpoint {path} was trained with another architecture than this finetune run ("
+                              + "; ".join(diffs) + "): retrain it or use the same settings")
+    if not ckpt.get("finished", False):
+        print(f"[finetune] note: {path} is at step {ckpt['step']} of {ckpt['total_steps']} (unfinished); "
+              "starting from it anyway")
+    return ckpt
+
+
+def finetune(profile: Profile | str | None = None, out_dir: str | os.PathLike = "runs", data: Any = None,
+             config: FinetuneConfig | None = None, *, device: str | torch.device | None = None,
+             data_kind: str = "auto", callback: Callable[[int, dict], None] | None = None) -> StageResult:
+    """Fine-tune G_N2G + F_G (with the CycleGAN and D_G^feat) by Eq. (5) for ``profile.finetune_steps`` steps.
+
+    Needs ``out_dir/translate/checkpoint.pt`` and ``out_dir/pretrain/checkpoint.pt`` (FileNotFoundError naming
+    the missing one otherwise). Other arguments as for :func:`course_lib.train.translate`; files go to
+    ``out_dir/finetune/``. Returns a StageResult with models ``g_n2g``, ``g_g2n``, ``f_g``, ``d_n``, ``d_g``
+    (and ``d_feat``) in eval mode, and ``colorizer``: a ``ProgressiveColorizer(g_n2g, f_g)``.
+    """
+    from .inference import ProgressiveColorizer
+
+    profile = get_profile(profile, verbose=not isinstance(profile, Profile))
+    config = config if config is not None else FinetuneConfig()
+    check_config(config)
+    device = resolve_device(device)
+    out_dir = Path(out_dir)
+    translated = _load_pretrained(out_dir, "translate", profile, config)
+    pretrained = _load_pretrained(out_dir, "pretrain", profile, config)
+    run = StageRun("finetune", profile, out_dir, config, profile.finetune_steps, device, data, data_kind, callback)
+
+    nets = {}
+    for name in ("g_n2g", "g_g2n", "d_n", "d_g"):
+        nets[name] = run.build(name, translated["model_specs"][name])
+        nets[name].load_state_dict(translated["models"][name])
+    nets["f_g"] = run.build("f_g", pretrained["model_specs"]["f_g"])
+    nets["f_g"].load_state_dict(pretrained["models"]["f_g"])
+    g_n2g, g_g2n, f_g, d_n, d_g = (nets[k] for k in ("g_n2g", "g_g2n", "f_g", "d_n", "d_g"))
+    discriminators = [d_n, d_g]
+    if config.use_feat_disc:
+        feat_channels = 3 * config.scales if config.feat_source == "outputs" else profile.width
+        nets["d_feat"] = d_feat = run.build("d_feat", feature_disc_spec(feat_channels, profile, config))
+        discriminators.append(d_feat)
+    opt_g = torch.optim.Adam(itertools.chain(g_n2g.parameters(), g_g2n.parameters(), f_g.parameters()),
+                             lr=profile.lr, betas=tuple(config.betas))
+    opt_d = torch.optim.Adam(itertools.chain(*(d.parameters() for d in discriminators)), lr=profile.lr,
+                             betas=tuple(config.betas))
+    scaler = make_scaler(profile, device)
+    pool_n, pool_g = ImagePool(config.pool_size, seed=config.seed), ImagePool(config.pool_size, seed=config.seed + 1)
+    run.track(models=nets, optimizers={"g": opt_g, "d": opt_d}, scaler=scaler, pools={"n": pool_n, "g": pool_g})
+    run.resume()
+    w, amp, feat = config.weights, profile.amp, config.feat_source
+    want_features = config.use_feat_disc and feat == "features"
+    fixed = run.pair_batches(0).fixed(4, device)
+
+    def samples() -> dict:
+        gray = g_n2g(fixed["nir"])[-1]
+        return {"NIR": fixed["nir"], "G_N2G(NIR)": gray, "F_G(G_N2G)": f_g(gray)[-1], "RGB target": fixed["rgb"]}
+
+    def colorize(x: torch.Tensor):  # F_G's predictions and (if D_G^feat needs them) its features
+        return f_g(x, return_features=True) if want_features else (f_g(x), None)
+
+    with run:
+        for step in run.steps():
+            pair = run.batch(step, stream=0)
+            real_n, rgb = pair["nir"], pair["rgb"]
+            real_g = to_gray(run.batch(step, stream=1)["rgb"])  # unpaired grays: X_G
+
+            # --- generators: Eq. (5) = L_pf + lambda_1 L_tran + lambda_2 L_GAN^feat ----------------------------
+            set_requires_grad(discriminators, False)
+            with autocast(device, amp):
+                x_n2g = g_n2g(real_n)[-1]             # X_N2G, finest scale
+                predictions, info = colorize(x_n2g)   # F_G(X_N2G), coarsest first
+                fake_n = g_g2n(real_g)[-1]
+                rec_n, rec_g = g_g2n(x_n2g)[-1], g_n2g(fake_n)[-1]
+                idt_g, idt_n = g_n2g(real_g)[-1], g_g2n(real_n)[-1]
+                score_fake_g, score_fake_n = d_g(x_n2g), d_n(fake_n)
+                if config.use_feat_disc:
+                    feat_fake = feature_disc_input(predictions, info, feat)
+                    score_feat_fake = d_feat(feat_fake)
+            loss_pf = multiscale_mix_loss([p.float() for p in predictions], rgb, alpha=config.alpha)  # Eq. (3)
+            loss_gan = lsgan_loss(score_fake_g.float(), True) + lsgan_loss(score_fake_n.float(), True)
+            loss_cyc = cycle_loss(rec_n.float(), real_n) + cycle_loss(rec_g.float(), real_g)
+            loss_idt = identity_loss(idt_g.float(), real_g) + identity_loss(idt_n.float(), real_n)
+            loss_tran = loss_gan + w.lambda_cyc * loss_cyc + w.lambda_idt * loss_idt            # Eq. (1)
+            if w.lambda_paired > 0:
+                loss_tran = loss_tran + w.lambda_paired * (x_n2g.float() - to_gray(rgb)).abs().mean()
+            loss = loss_pf + w.lambda_tran * loss_tran
+            losses = {"pf": loss_pf, "tran": loss_tran}
+            if config.use_feat_disc:
+                loss_feat = lsgan_loss(score_feat_fake.float(), True)                          # Eq. (4), G side
+                loss = loss + w.lambda_feat * loss_feat
+                losses["feat"] = loss_feat
+            opt_g.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(opt_g)
+
+            # --- discriminators: D_N^img, D_G^img (pooled fakes), D_G^feat (Eq. (4), D side) -----------------
+            set_requires_grad(discriminators, True)
+            with autocast(device, amp):
+                score_real_g, score_pool_g = d_g(real_g), d_g(pool_g.query(x_n2g))
+                score_real_n, score_pool_n = d_n(real_n), d_n(pool_n.query(fake_n))
+                if config.use_feat_disc:
+                    with torch.no_grad():
+                        real_predictions, real_info = colorize(real_g)          # F_G(x_g): "real"
+                        feat_real = feature_disc_input(real_predictions, real_info, feat)
+                    score_feat_real, score_feat_fake_d = d_feat(feat_real), d_feat(feat_fake.detach())
+            loss_d = 0.5 * (lsgan_loss(score_real_g.float(), True) + lsgan_loss(score_pool_g.float(), False)) \
+                + 0.5 * (lsgan_loss(score_real_n.float(), True) + lsgan_loss(score_pool_n.float(), False))
+            if config.use_feat_disc:
+                loss_d_feat = 0.5 * (lsgan_loss(score_feat_real.float(), True)
+                                     + lsgan_loss(score_feat_fake_d.float(), False))
+                loss_d = loss_d + loss_d_feat
+                losses["d_feat"] = loss_d_feat
+            opt_d.zero_grad(set_to_none=True)
+            scaler.scale(loss_d).backward()
+            scaler.step(opt_d)
+            scaler.update()
+
+            losses.update(total=loss, d_img=loss_d - losses.get("d_feat", 0.0))
+            run.end_step(step, losses, samples=samples)
+    return run.result(colorizer=ProgressiveColorizer(g_n2g, f_g).eval())

@@ -1,0 +1,192 @@
+"""Tests of ``python -m course_lib``: every command end to end on tiny settings, and one-line errors.
+
+Commands run in-process through ``main([...])`` with the ``smoke`` profile shrunk to 48 px, width 4, depth 2
+(monkeypatched), except two subprocess runs that check the real entry point prints no traceback.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+from PIL import Image
+
+from course_lib.cli import main
+from course_lib.data import save_image
+from course_lib.train import PROFILES, load_checkpoint
+
+TINY = PROFILES["smoke"].replace(
+    image_size=48, width=4, depth=2, batch_size=2, translate_steps=2, pretrain_steps=2, finetune_steps=2,
+    direct_steps=2, num_train=4, num_test=2, sample_every=2, checkpoint_every=2)
+
+
+@pytest.fixture()
+def tiny(monkeypatch):
+    """The smoke profile, made tiny, chosen through the environment variable."""
+    monkeypatch.setitem(PROFILES, "smoke", TINY)
+    monkeypatch.setenv("COURSE_PROFILE", "smoke")
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """A run folder with every stage trained 2 steps by ``train --stage all``."""
+    out = tmp_path_factory.mktemp("run")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(PROFILES, "smoke", TINY)
+        mp.setenv("COURSE_PROFILE", "smoke")
+        assert main(["train", "--stage", "all", "--out", str(out), "--device", "cpu"]) == 0
+    return out
+
+
+def _one_error_line(capsys, *expected: str) -> str:
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: "), err
+    assert "Traceback" not in err
+    for word in expected:
+        assert word in err, (word, err)
+    return err
+
+
+def test_train_all_writes_every_stage(trained_run):
+    for stage in ("translate", "pretrain", "finetune", "direct"):
+        assert load_checkpoint(trained_run / stage / "checkpoint.pt")["step"] == 2
+        assert (trained_run / stage / "losses.csv").is_file()
+
+
+def test_train_again_resumes_and_says_from_which_step(tiny, tmp_path, capsys):
+    args = ["train", "--stage", "pretrain", "--out", str(tmp_path), "--device", "cpu"]
+    assert main(args + ["--steps", "1"]) == 0
+    capsys.readouterr()
+    assert main(args + ["--steps", "2"]) == 0
+    assert "resuming from step 1 of 2" in capsys.readouterr().out
+    assert main(args + ["--steps", "2"]) == 0
+    assert "already trained: step 2 of 2" in capsys.readouterr().out
+
+
+def test_ctrl_c_during_train_saves_and_prints_how_to_resume(tiny, tmp_path, capsys, monkeypatch):
+    from course_lib.train.loop import StageRun
+
+    end_step = StageRun.end_step
+
+    def interrupt_after_first_step(self, step, *args, **kwargs):
+        end_step(self, step, *args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(StageRun, "end_step", interrupt_after_first_step)
+    args = ["train", "--stage", "direct", "--model", "unet", "--out", str(tmp_path), "--device", "cpu"]
+    assert main(args) == 130
+    err = capsys.readouterr().err
+    assert "stopped after step 1" in err and "Resume with the same command" in err and "--model unet" in err
+    assert load_checkpoint(tmp_path / "direct_unet" / "checkpoint.pt")["step"] == 1
+
+
+def test_evaluate_run_folder_writes_table(trained_run, tmp_path, capsys):
+    out = tmp_path / "eval"
+    assert main(["evaluate", "--checkpoint-dir", str(trained_run), "--out", str(out), "--no-lpips"]) == 0
+    table = (out / "table.md").read_text()
+    assert "MPFNet progressive" in table and "MPFNet direct" in table and "PSNR" in table
+    header = (out / "metrics.csv").read_text().splitlines()[0]
+    assert header == "method,name,psnr,ssim,ae,lpips"
+    assert main(["evaluate", "--checkpoint", str(trained_run / "direct" / "checkpoint.pt"), "--out",
+                 str(tmp_path / "one"), "--no-lpips"]) == 0
+
+
+def test_colorize_odd_size_image_keeps_its_size(trained_run, tmp_path):
+    src = tmp_path / "in"
+    save_image(torch.rand(1, 37, 53) * 2 - 1, src / "scene.png")
+    save_image(torch.rand(3, 20, 31) * 2 - 1, src / "rgb_stored_nir.png")  # NIR saved with 3 channels
+    out = tmp_path / "out"
+    assert main(["colorize", str(src), "--checkpoint", str(trained_run), "--out", str(out), "--save-gray"]) == 0
+    with Image.open(out / "scene.png") as im:
+        assert im.size == (53, 37) and im.mode == "RGB"
+    with Image.open(out / "scene_gray.png") as im:
+        assert im.size == (53, 37)
+    with Image.open(out / "rgb_stored_nir.png") as im:
+        assert im.size == (31, 20)
+
+
+def test_make_data_writes_train_and_test_pairs(tmp_path):
+    assert main(["make-data", "--out", str(tmp_path), "--count", "3", "--test-count", "1", "--size", "24"]) == 0
+    assert len(list((tmp_path / "train" / "nir").glob("*.png"))) == 3
+    assert len(list((tmp_path / "train" / "rgb").glob("*.png"))) == 3
+    assert len(list((tmp_path / "test" / "rgb").glob("*.png"))) == 1
+
+
+def test_train_on_a_folder_dataset(tiny, tmp_path):
+    main(["make-data", "--out", str(tmp_path / "data"), "--count", "2", "--test-count", "1", "--size", "40"])
+    assert main(["train", "--stage", "pretrain", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "run"),
+                 "--steps", "1", "--device", "cpu"]) == 0
+    assert load_checkpoint(tmp_path / "run" / "pretrain" / "checkpoint.pt")["config"]["data"].endswith("data")
+
+
+def test_demo_trains_both_routes_and_writes_the_comparison(tiny, tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--steps", "1", "--no-lpips", "--device", "cpu"]) == 0
+    for name in ("comparison.png", "table.md", "metrics.csv"):
+        assert (out / name).is_file(), name
+    text = capsys.readouterr().out
+    assert "not which route is better" in text and str(out / "comparison.png") in text
+    rows = (out / "metrics.csv").read_text().splitlines()
+    assert {r.split(",")[0] for r in rows[1:]} == {"MPFNet progressive", "MPFNet direct"}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# bad arguments: one line, nonzero exit, no traceback
+# ---------------------------------------------------------------------------------------------------------------
+def test_unknown_profile_is_one_line(tmp_path, capsys):
+    assert main(["train", "--stage", "pretrain", "--out", str(tmp_path), "--profile", "huge"]) == 2
+    _one_error_line(capsys, "profile", "huge", "smoke")
+
+
+def test_unknown_stage_is_one_line(tmp_path, capsys):
+    assert main(["train", "--stage", "colour", "--out", str(tmp_path)]) == 2
+    _one_error_line(capsys, "--stage", "colour")
+
+
+def test_missing_checkpoint_is_one_line(tmp_path, capsys):
+    image = save_image(torch.zeros(1, 16, 16), tmp_path / "nir.png")
+    assert main(["colorize", str(image), "--checkpoint", str(tmp_path / "nope.pt"), "--out", str(tmp_path)]) == 2
+    _one_error_line(capsys, "--checkpoint", "nope.pt")
+    assert main(["evaluate", "--checkpoint-dir", str(tmp_path)]) == 2
+    _one_error_line(capsys, "--checkpoint-dir")
+
+
+def test_unreadable_image_is_one_line(trained_run, tmp_path, capsys):
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG not really")
+    assert main(["colorize", str(bad), "--checkpoint", str(trained_run), "--out", str(tmp_path / "o")]) == 2
+    _one_error_line(capsys, "broken.png")
+
+
+def test_unwritable_output_folder_is_one_line(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    assert main(["make-data", "--out", str(blocker / "sub"), "--count", "1"]) == 2
+    _one_error_line(capsys, "--out", "a_file")
+
+
+def test_corrupt_checkpoint_in_train_is_one_line(tiny, tmp_path, capsys):
+    (tmp_path / "pretrain").mkdir()
+    (tmp_path / "pretrain" / "checkpoint.pt").write_bytes(b"garbage")
+    assert main(["train", "--stage", "pretrain", "--out", str(tmp_path), "--device", "cpu"]) == 2
+    _one_error_line(capsys, "checkpoint.pt", "unreadable")
+    assert (tmp_path / "pretrain" / "checkpoint.pt").read_bytes() == b"garbage"
+
+
+def test_entry_point_prints_no_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "course_lib", "demo", "--profile", "nope"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr and proc.stderr.strip().startswith("error: ")
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "demo_output").exists()  # nothing written before the arguments were checked
+
+
+def test_every_command_has_help(capsys):
+    for command in ("demo", "make-data", "train", "evaluate", "colorize"):
+        with pytest.raises(SystemExit) as info:
+            main([command, "--help"])
+        assert info.value.code == 0
+        assert "usage: python -m course_lib " + command in capsys.readouterr().out

@@ -1,0 +1,258 @@
+"""Tests of course_lib.train: profiles, checkpoints (atomic, safe, resumable), Ctrl-C, logs, learning.
+
+Tiny settings throughout (48 px, width 4, depth 2, batch 2, 2-4 steps). 48 px rather than 32: with three scales
+the coarsest prediction is 1/4 of the image and the SSIM window needs 11 px.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+
+import pytest
+import torch
+
+from course_lib.train import (PROFILES, CheckpointError, DirectColorizer, FinetuneConfig, ImagePool, PretrainConfig,
+                              ProgressiveColorizer, TrainingInterrupted, TranslateConfig, finetune, get_profile,
+                              load_checkpoint, load_colorizer, load_stage, pretrain, run_all, save_checkpoint,
+                              train_direct, translate)
+
+TINY = PROFILES["smoke"].replace(
+    name="tiny", image_size=48, width=4, depth=2, batch_size=2, translate_steps=2, pretrain_steps=2,
+    finetune_steps=2, direct_steps=2, num_train=4, num_test=2, sample_every=2, checkpoint_every=2)
+
+
+def _steps(n: int, **more):
+    return TINY.replace(translate_steps=n, pretrain_steps=n, finetune_steps=n, direct_steps=n, **more)
+
+
+def _state(models: dict) -> dict:
+    return {f"{name}.{k}": v for name, m in models.items() for k, v in m.state_dict().items()}
+
+
+def _assert_same_weights(a: dict, b: dict) -> None:
+    sa, sb = _state(a), _state(b)
+    assert sa.keys() == sb.keys()
+    for k in sa:
+        assert torch.equal(sa[k], sb[k]), f"{k} differs"
+
+
+def _read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.reader(f))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# profiles
+# ---------------------------------------------------------------------------------------------------------------
+def test_profile_from_env_var_and_cpu_default(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_PROFILE", "paper")
+    assert get_profile().name == "paper"
+    assert "COURSE_PROFILE" in capsys.readouterr().out  # the choice and its reason are printed
+    monkeypatch.delenv("COURSE_PROFILE")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert get_profile().name == "smoke"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert get_profile().name == "course"
+
+
+def test_unknown_profile_lists_valid_names(monkeypatch):
+    with pytest.raises(ValueError, match=r"profile.*'nope'.*course.*paper.*smoke"):
+        get_profile("nope")
+    monkeypatch.setenv("COURSE_PROFILE", "huge")
+    with pytest.raises(ValueError, match="huge"):
+        get_profile()
+
+
+def test_paper_profile_follows_section_III_A():
+    p = PROFILES["paper"]
+    steps_per_epoch = -(-372 // 10)
+    assert (p.batch_size, p.image_size, p.lr) == (10, 256, 1e-4)
+    assert p.translate_steps == 400 * steps_per_epoch and p.pretrain_steps == 250 * steps_per_epoch
+    for prof in PROFILES.values():  # the documented budget rules
+        assert prof.finetune_steps == prof.pretrain_steps // 2
+        assert prof.direct_steps == prof.pretrain_steps + prof.finetune_steps
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# resume: N straight == N/2 + resume + N/2
+# ---------------------------------------------------------------------------------------------------------------
+def test_pretrain_resume_continues_the_same_trajectory(tmp_path):
+    straight = pretrain(_steps(4), tmp_path / "a", device="cpu")
+    pretrain(_steps(2), tmp_path / "b", device="cpu")
+    resumed = pretrain(_steps(4), tmp_path / "b", device="cpu")
+    assert resumed.step == 4
+    _assert_same_weights(straight.models, resumed.models)
+    assert _read_csv(straight.log) == _read_csv(resumed.log)  # the log continues too
+    # the optimizer state continues as well
+    a = load_checkpoint(straight.checkpoint)["optimizers"]["f_g"]["state"]
+    b = load_checkpoint(resumed.checkpoint)["optimizers"]["f_g"]["state"]
+    assert all(torch.equal(a[i]["exp_avg_sq"], b[i]["exp_avg_sq"]) for i in a)
+
+
+def test_translate_resume_continues_the_same_trajectory(tmp_path):
+    config = TranslateConfig(pool_size=2)  # full after step 1: step 2's random swaps must resume too
+    straight = translate(_steps(2), tmp_path / "a", config=config, device="cpu")
+    translate(_steps(1), tmp_path / "b", config=config, device="cpu")
+    resumed = translate(_steps(2), tmp_path / "b", config=config, device="cpu")
+    _assert_same_weights(straight.models, resumed.models)
+    assert _read_csv(straight.log) == _read_csv(resumed.log)
+
+
+def test_keyboard_interrupt_saves_checkpoint_at_that_step(tmp_path):
+    def stop_at_2(step, losses):
+        if step == 2:
+            raise KeyboardInterrupt
+
+    profile = _steps(3, checkpoint_every=100, sample_every=100)  # only the interrupt writes a checkpoint
+    with pytest.raises(TrainingInterrupted) as info:
+        pretrain(profile, tmp_path, device="cpu", callback=stop_at_2)
+    assert isinstance(info.value, KeyboardInterrupt)
+    assert info.value.step == 2 and info.value.checkpoint == tmp_path / "pretrain" / "checkpoint.pt"
+    assert load_checkpoint(info.value.checkpoint)["step"] == 2
+    # and the interrupted run resumes to the same weights as an uninterrupted one
+    resumed = pretrain(profile, tmp_path, device="cpu")
+    straight = pretrain(profile, tmp_path / "straight", device="cpu")
+    _assert_same_weights(straight.models, resumed.models)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# checkpoints: atomic, never replaced when bad, clear errors
+# ---------------------------------------------------------------------------------------------------------------
+def test_atomic_save_leaves_no_temporary_files(tmp_path):
+    path = tmp_path / "checkpoint.pt"
+    save_checkpoint(path, {"format": "x", "w": torch.ones(3)})
+    save_checkpoint(path, {"format": "x", "w": torch.zeros(3)})
+    assert os.listdir(tmp_path) == ["checkpoint.pt"]
+    good = path.read_bytes()
+    with pytest.raises(Exception):
+        save_checkpoint(path, {"unpicklable": lambda: 0})  # fails while writing
+    assert os.listdir(tmp_path) == ["checkpoint.pt"] and path.read_bytes() == good
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_unreadable_checkpoint_is_reported_and_left_untouched(tmp_path, damage):
+    result = pretrain(_steps(1), tmp_path, device="cpu")
+    path = result.checkpoint
+    data = path.read_bytes()
+    path.write_bytes(b"this is not a checkpoint" if damage == "garbage" else data[: len(data) // 2])
+    before = path.read_bytes()
+    with pytest.raises(CheckpointError, match="unreadable") as info:
+        pretrain(_steps(2), tmp_path, device="cpu")
+    assert str(path) in str(info.value)
+    assert path.read_bytes() == before
+
+
+def test_checkpoint_of_another_config_names_the_fields(tmp_path):
+    path = pretrain(_steps(1), tmp_path, device="cpu").checkpoint
+    before = path.read_bytes()
+    with pytest.raises(CheckpointError) as info:
+        pretrain(_steps(2), tmp_path, config=PretrainConfig(attention="se", seed=3), device="cpu")
+    message = str(info.value)
+    assert str(path) in message and "attention" in message and "seed" in message and "norm" not in message
+    assert path.read_bytes() == before
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory):
+    """Every stage (and both direct baselines) trained 2 steps into one run folder."""
+    out = tmp_path_factory.mktemp("full_run")
+    return out, run_all(TINY, out, device="cpu", direct_models=("mpfnet", "unet"))
+
+
+def test_checkpoint_content_loads_with_weights_only(full_run):
+    path = full_run[0] / "translate" / "checkpoint.pt"
+    ckpt = torch.load(path, weights_only=True)
+    assert ckpt["step"] == 2 and ckpt["stage"] == "translate"
+    assert set(ckpt["models"]) == {"g_n2g", "g_g2n", "d_n", "d_g"} and set(ckpt["optimizers"]) == {"g", "d"}
+    assert {"torch", "numpy", "python"} <= set(ckpt["rng"])
+    assert isinstance(ckpt["config"], dict) and ckpt["config"]["weights"]["lambda_cyc"] == 1.0
+    assert ckpt["pools"]["g"]["images"].shape[0] == 4  # 2 steps x batch 2 fakes stored
+
+
+def test_finetune_without_pretrained_stages_names_the_missing_checkpoint(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"translate.*checkpoint\.pt"):
+        finetune(TINY, tmp_path, device="cpu")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# logs, samples, results
+# ---------------------------------------------------------------------------------------------------------------
+def test_losses_csv_has_step_and_one_column_per_term(full_run):
+    tmp_path, _ = full_run
+    expected = {
+        "translate": ["step", "gan", "cycle", "identity", "generator", "d_g", "d_n"],
+        "pretrain": ["step", "mix"],
+        "finetune": ["step", "pf", "tran", "feat", "d_feat", "total", "d_img"],
+        "direct": ["step", "mix"],
+        "direct_unet": ["step", "mix"],
+    }
+    for stage, header in expected.items():
+        rows = _read_csv(tmp_path / stage / "losses.csv")
+        assert rows[0] == header, stage
+        assert [r[0] for r in rows[1:]] == ["1", "2"]
+        assert list((tmp_path / stage / "samples").glob("step_000002.png")), stage
+
+
+def test_results_hold_colorizers_and_loading_gives_the_same(full_run):
+    tmp_path, results = full_run
+    nir = torch.rand(1, 1, 37, 45) * 2 - 1  # odd size: the networks pad and crop
+    progressive = results["finetune"].colorizer
+    assert isinstance(progressive, ProgressiveColorizer) and not progressive.training
+    rgb, gray = progressive.colorize(nir, return_gray=True)
+    assert rgb.shape == (1, 3, 37, 45) and gray.shape == (1, 1, 37, 45)
+    assert torch.allclose(load_colorizer(tmp_path).colorize(nir), rgb, atol=1e-6)
+    direct = load_colorizer(tmp_path / "direct" / "checkpoint.pt")
+    assert isinstance(direct, DirectColorizer)
+    assert torch.allclose(direct.colorize(nir), results["direct"].colorizer.colorize(nir), atol=1e-6)
+    assert load_colorizer(tmp_path / "direct_unet").colorize(nir[0]).shape == (3, 37, 45)
+    models = load_stage(tmp_path, "translate")
+    assert set(models) == {"g_n2g", "g_g2n", "d_n", "d_g"} and not models["g_n2g"].training
+    with pytest.raises(ValueError, match="translate"):
+        load_colorizer(tmp_path / "translate")
+
+
+def test_finetune_ablation_without_feature_discriminator(tmp_path):
+    configs = dict(attention="none", scales=2)
+    pretrain(TINY, tmp_path, config=PretrainConfig(**configs), device="cpu")
+    translate(TINY, tmp_path, config=TranslateConfig(**configs), device="cpu")
+    result = finetune(TINY, tmp_path, config=FinetuneConfig(use_feat_disc=False, **configs), device="cpu")
+    assert "d_feat" not in result.models
+    assert _read_csv(result.log)[0] == ["step", "pf", "tran", "total", "d_img"]
+    # a finetune run with another architecture than its pretrained stages is refused, naming the field
+    with pytest.raises(CheckpointError, match="attention"):
+        finetune(TINY, tmp_path, config=FinetuneConfig(attention="se", scales=2), device="cpu")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# learning happens; GAN bookkeeping
+# ---------------------------------------------------------------------------------------------------------------
+def test_pretrain_reduces_the_loss_on_a_fixed_batch(tmp_path):
+    from course_lib.data import SpectralScenes
+
+    fixed = [SpectralScenes(size=48, count=2, seed=5)[i] for i in range(2)]  # batch 2 of 2 images: same batch
+    # lr 1e-3 instead of the paper's 1e-4, so that 15 steps show it clearly
+    result = pretrain(_steps(15, sample_every=100, checkpoint_every=100, lr=1e-3), tmp_path, data=fixed,
+                      config=PretrainConfig(augment=False), device="cpu")
+    losses = result.losses()["mix"]
+    assert len(losses) == 15
+    assert sum(losses[-3:]) / 3 < 0.75 * sum(losses[:3]) / 3
+
+
+def test_image_pool_mixes_history_and_resumes():
+    pool = ImagePool(size=2, seed=0)
+    first = torch.arange(2.0).view(2, 1, 1, 1)
+    assert torch.equal(pool.query(first), first)  # filling: the new images themselves
+    copy = ImagePool(size=2, seed=123)
+    copy.load_state_dict(pool.state_dict())
+    outs = [pool.query(torch.full((2, 1, 1, 1), 10.0 + i)) for i in range(6)]
+    outs_copy = [copy.query(torch.full((2, 1, 1, 1), 10.0 + i)) for i in range(6)]
+    assert all(torch.equal(a, b) for a, b in zip(outs, outs_copy))  # state round trip: same choices
+    returned = torch.cat(outs).flatten().tolist()
+    assert any(v < 10.0 + i // 2 for i, v in enumerate(returned))  # older images come back
+    assert ImagePool(size=0).query(first) is not None and len(ImagePool(size=0)) == 0
+
+
+def test_train_direct_rejects_unknown_model(tmp_path):
+    with pytest.raises(ValueError, match="model"):
+        train_direct(TINY, tmp_path, model="resnet", device="cpu")
