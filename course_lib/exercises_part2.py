@@ -39,37 +39,7 @@ HIGHER_IS_BETTER = {"psnr": True, "ssim": True, "ae": False, "lpips": False}
 # --------------------------------------------------------------------------------------------------------------
 # reporting (the same ✅ / ❌ lines as course_lib.exercises)
 # --------------------------------------------------------------------------------------------------------------
-def _ok(message: str) -> bool:
-    print(f"✅ {message}")
-    return True
-
-
-def _fail(message: str) -> bool:
-    print(f"❌ {message}")
-    return False
-
-
-class _Failed(Exception):
-    """Internal: the attempt failed and its diagnosis has been printed."""
-
-
-def _call(fn: Callable, name: str, *args, **kwargs):
-    if not callable(fn):
-        _fail(f"{name}: expected a function, got {type(fn).__name__}")
-        raise _Failed
-    try:
-        result = fn(*args, **kwargs)
-    except NotImplementedError:
-        _fail(f"{name} is not written yet: replace `raise NotImplementedError` with your code, then run this cell "
-              "again")
-        raise _Failed
-    except Exception as error:  # noqa: BLE001 - a crash of the attempt is reported, not raised
-        _fail(f"calling {name} raised {type(error).__name__}: {error}")
-        raise _Failed
-    if result is None:
-        _fail(f"{name} returned None: did you forget the `return` statement?")
-        raise _Failed
-    return result
+from .exercises import _call, _fail, _Failed, _ok  # noqa: E402 - one set of reporting helpers for all checks
 
 
 def _scalar(value: Any, name: str) -> torch.Tensor:
