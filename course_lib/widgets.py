@@ -210,6 +210,29 @@ _HELP = {
 }
 
 
+def _figure_as_png(make_figure: Callable[[], Any]) -> Any:
+    """Draw a matplotlib figure off-screen and return it as an IPython PNG image.
+
+    Inside a widget callback, JupyterLab 4 with ipykernel 7 may run the inline backend's end-of-cell flush on
+    another thread (comms over subshells) while the callback is still building the figure; displaying the live
+    figure then showed blank or misaligned panels. Rendering to PNG bytes with interactive mode off leaves no
+    half-built figure for that flush to draw.
+    """
+    import io
+
+    import matplotlib.pyplot as plt
+    from IPython.display import Image
+
+    with plt.ioff():
+        fig = make_figure()
+        buffer = io.BytesIO()
+        try:
+            fig.savefig(buffer, format="png", bbox_inches="tight")
+        finally:
+            plt.close(fig)
+    return Image(data=buffer.getvalue(), format="png")
+
+
 class AblationPanel:
     """The widgets of the ablation panel and what they run.
 
@@ -332,11 +355,7 @@ class AblationPanel:
                 display(Markdown(table()) if callable(table) else result)
                 figure = getattr(result, "figure", None)
                 if callable(figure):
-                    import matplotlib.pyplot as plt
-
-                    fig = figure()
-                    display(fig)
-                    plt.close(fig)
+                    display(_figure_as_png(figure))
         self.button.disabled = False
         self.button.description = "Train / load"
         self.retrain.value = False

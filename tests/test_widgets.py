@@ -223,3 +223,21 @@ def test_compare_with_paper_lists_the_papers_rows_then_ours():
     assert "| MPFNet (paper) | 20.61 | 0.61 | 4.16 | 0.274 |" in epfl and "| DualGAN [13] | 17.80 | 0.62 | n/a | n/a" in epfl
     with pytest.raises(ValueError, match="dataset"):
         widgets.compare_with_paper({}, "imagenet")
+
+
+def test_panel_figures_are_rendered_off_screen_and_closed():
+    """The panel shows result figures as finished PNGs (no live figure left for the inline backend to flush)."""
+    import matplotlib.pyplot as plt
+
+    from course_lib.widgets import _figure_as_png
+
+    before = set(plt.get_fignums())
+
+    def make():
+        fig, ax = plt.subplots(figsize=(2, 1))
+        ax.imshow([[0.0, 1.0]])
+        return fig
+
+    image = _figure_as_png(make)
+    assert image.data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert set(plt.get_fignums()) == before
