@@ -317,22 +317,28 @@ class AblationPanel:
         for name, value in values.items():
             self.controls[name].value = value
 
-    def is_cached(self) -> bool:
-        """Whether the current switches have a finished run under ``root`` (pressing the button loads it)."""
-        switches = self.switches()
+    def is_cached(self, switches: AblationSwitches | None = None) -> bool:
+        """Whether the switches (default: the current ones) have a finished run under ``root`` (pressing the
+        button loads it)."""
+        switches = switches if switches is not None else self.switches()
         last = "finetune" if switches.route == "progressive" else "direct"
         return _finished_checkpoint(run_folder(switches, self.profile, self.root, self.data) / last
                                     / "checkpoint.pt")
 
     def _on_change(self, change: Mapping | None = None) -> None:
         self.controls["feat_disc"].disabled = self.controls["route"].value == "direct"
+        # Read the controls once: label and cached flag must describe the same switches. Change handlers may run
+        # on several threads (JupyterLab comms over subshells), so only a call whose switches are still current
+        # when it finishes may write the status line.
+        switches = self.switches()
         try:
-            cached = self.is_cached()
+            cached = self.is_cached(switches)
         except Exception:  # noqa: BLE001 - the status line is a hint, never an error
             cached = False
-        label = self.switches().label()
-        self.status.value = (f"<i>{label}</i>: " + ("cached, will load" if cached else
-                                                    "not trained yet, will train (a short run)"))
+        if self.switches() != switches:
+            return  # the controls changed meanwhile; the newer call writes the status
+        self.status.value = (f"<i>{switches.label()}</i>: " + ("cached, will load" if cached else
+                                                               "not trained yet, will train (a short run)"))
 
     # -- running ----------------------------------------------------------------------------------------------
     def _on_click(self, button: Any = None) -> None:
