@@ -39,7 +39,7 @@ HIGHER_IS_BETTER = {"psnr": True, "ssim": True, "ae": False, "lpips": False}
 # --------------------------------------------------------------------------------------------------------------
 # reporting (the same ✅ / ❌ lines as course_lib.exercises)
 # --------------------------------------------------------------------------------------------------------------
-from .exercises import _call, _fail, _Failed, _ok  # noqa: E402 - one set of reporting helpers for all checks
+from .exercises import _call, _checked, _fail, _Failed, _ok  # noqa: E402 - one set of reporting helpers for all checks
 
 
 def _scalar(value: Any, name: str) -> torch.Tensor:
@@ -67,15 +67,6 @@ def _close(a: float, b: float, rtol: float = 1e-4, atol: float = 1e-6) -> bool:
     return math.isclose(a, b, rel_tol=rtol, abs_tol=atol)
 
 
-def _checked(check: Callable[..., bool]) -> Callable[..., bool]:
-    def wrapper(*args, **kwargs) -> bool:
-        try:
-            return check(*args, **kwargs)
-        except _Failed:
-            return False
-
-    wrapper.__name__, wrapper.__doc__, wrapper.__wrapped__ = check.__name__, check.__doc__, check
-    return wrapper
 
 
 # --------------------------------------------------------------------------------------------------------------
