@@ -1086,8 +1086,10 @@ BUILDERS = {
 }
 
 
-def build(name: str) -> nbformat.NotebookNode:
-    notebook = new_notebook(cells=BUILDERS[name]())
+def build(name: str, builders: dict | None = None) -> nbformat.NotebookNode:
+    """The notebook ``name`` from its builder (``builders``: name -> cell list function; default this part's)."""
+    builders = BUILDERS if builders is None else builders
+    notebook = new_notebook(cells=builders[name]())
     notebook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     notebook.metadata["language_info"] = {"name": "python"}
     notebook.metadata["colab"] = {"provenance": []}
@@ -1096,14 +1098,16 @@ def build(name: str) -> nbformat.NotebookNode:
     return notebook
 
 
-def main(argv: list[str]) -> int:
-    names = argv or list(BUILDERS)
-    unknown = [n for n in names if n not in BUILDERS]
+def main(argv: list[str], builders: dict | None = None) -> int:
+    """Write the notebooks named in ``argv`` (all of ``builders`` when empty) into notebooks/."""
+    builders = BUILDERS if builders is None else builders
+    names = argv or list(builders)
+    unknown = [n for n in names if n not in builders]
     if unknown:
-        raise SystemExit(f"unknown notebook(s) {unknown}; expected some of {list(BUILDERS)}")
+        raise SystemExit(f"unknown notebook(s) {unknown}; expected some of {list(builders)}")
     NOTEBOOKS.mkdir(exist_ok=True)
     for name in names:
-        notebook = build(name)
+        notebook = build(name, builders)
         nbformat.validate(notebook)
         path = NOTEBOOKS / f"{name}.ipynb"
         nbformat.write(notebook, path)

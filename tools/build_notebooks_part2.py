@@ -13,11 +13,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_notebook
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_notebooks_part1 import code, header, md  # noqa: E402  (the shared look of every notebook)
+from build_notebooks_part1 import code, header, main, md  # noqa: E402  (the shared look of every notebook)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -855,30 +853,5 @@ BUILDERS = {
 }
 
 
-def build(name: str) -> nbformat.NotebookNode:
-    notebook = new_notebook(cells=BUILDERS[name]())
-    notebook.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-    notebook.metadata["language_info"] = {"name": "python"}
-    notebook.metadata["colab"] = {"provenance": []}
-    for index, cell in enumerate(notebook.cells):
-        cell["id"] = f"{name[:2]}-{index:02d}"   # stable ids: regenerating gives the same file
-    return notebook
-
-
-def main(argv: list[str]) -> int:
-    names = argv or list(BUILDERS)
-    unknown = [n for n in names if n not in BUILDERS]
-    if unknown:
-        raise SystemExit(f"unknown notebook(s) {unknown}; expected some of {list(BUILDERS)}")
-    NOTEBOOKS.mkdir(exist_ok=True)
-    for name in names:
-        notebook = build(name)
-        nbformat.validate(notebook)
-        path = NOTEBOOKS / f"{name}.ipynb"
-        nbformat.write(notebook, path)
-        print(f"wrote {path.relative_to(ROOT)} ({len(notebook.cells)} cells)")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main(sys.argv[1:], BUILDERS))
