@@ -247,13 +247,11 @@ def train_and_evaluate(config: str, seed: int, profile, train_set, test_set, wor
 
 
 def untrained_references(train_set, test_set) -> dict[str, dict]:
-    """Scores of two predictors that learn nothing, to read the table against: the NIR image copied to R, G and B,
-    and the mean colour of the training images (per channel) everywhere. Not part of the ablation."""
-    from course_lib.metrics import evaluate
+    """Scores of the two predictors that learn nothing (``course_lib.metrics.reference_predictors``: the NIR image
+    copied to R, G and B, and the mean training colour everywhere), to read the table against."""
+    from course_lib.metrics import evaluate, reference_predictors
 
-    mean = torch.stack([it["rgb"].mean(dim=(1, 2)) for it in train_set.items]).mean(0)
-    refs = {"NIR copied to R, G, B": lambda nir: nir.expand(-1, 3, -1, -1),
-            "mean training colour": lambda nir: mean.view(1, 3, 1, 1).expand(nir.shape[0], 3, *nir.shape[-2:])}
+    refs = reference_predictors(train_set.items)
     return {name: {k: evaluate(fn, test_set, lpips=False, method=name).summary[k][0] for k in ("psnr", "ssim", "ae")}
             for name, fn in refs.items()}
 

@@ -37,6 +37,7 @@ __all__ = [
     "EvaluationResult",
     "evaluate",
     "format_table",
+    "reference_predictors",
     "METRIC_COLUMNS",
 ]
 
@@ -335,6 +336,38 @@ def _format_cell(key: str, mean: float, std: float) -> str:
         return "inf"
     d = _DECIMALS[key]
     return f"{mean:.{d}f} ± {std:.{d}f}"
+
+
+def reference_predictors(train_dataset: Iterable[Mapping[str, Any]]) -> dict[str, Callable[[torch.Tensor], torch.Tensor]]:
+    """Two predictors that learn nothing, to read every result against (pass them to :func:`evaluate`):
+
+    - ``"mean training colour"``: the mean RGB of the training images (per channel, each image weighted equally)
+      painted on every pixel -- what a model that ignores its input converges to under an L2-like loss;
+    - ``"NIR copied to RGB"``: the NIR image in R, G and B (a gray picture with NIR's brightness).
+
+    A colorizer is only learning colour once it beats both. ``train_dataset`` yields ``{"rgb": [3, H, W]}`` items
+    in [-1, 1] (any sizes); ValueError if it is empty.
+    """
+    total, count = torch.zeros(3, dtype=torch.float64), 0
+    for item in train_dataset:
+        rgb = item["rgb"]
+        if not isinstance(rgb, torch.Tensor) or rgb.dim() != 3 or rgb.shape[0] != 3:
+            raise ValueError(f"train_dataset: expected items with 'rgb' of shape (3, H, W), got "
+                             f"{tuple(rgb.shape) if isinstance(rgb, torch.Tensor) else type(rgb).__name__}")
+        total += rgb.double().mean(dim=(1, 2))
+        count += 1
+    if count == 0:
+        raise ValueError("train_dataset: expected at least one image to take the mean colour of, got none")
+    mean = (total / count).float()
+
+    def mean_colour(nir: torch.Tensor) -> torch.Tensor:
+        return mean.to(nir.device).view(1, 3, 1, 1).expand(nir.shape[0], 3, *nir.shape[-2:])
+
+    def nir_copy(nir: torch.Tensor) -> torch.Tensor:
+        return nir.expand(-1, 3, -1, -1)
+
+    mean_colour.mean = mean  # type: ignore[attr-defined]
+    return {"mean training colour": mean_colour, "NIR copied to RGB": nir_copy}
 
 
 def format_table(results: Mapping[str, EvaluationResult]) -> str:

@@ -32,6 +32,7 @@ __all__ = [
     "to_display",
     "show_images",
     "show_item",
+    "show_colorizations",
     "show_material_map",
     "plot_spectra",
     "plot_material_swatches",
@@ -145,6 +146,53 @@ def show_images(
         ax.set_axis_off()
         if titles is not None:
             ax.set_title(titles[i], fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def show_colorizations(
+    methods: Mapping[str, Any],
+    items: Sequence[Mapping[str, Any]],
+    size: float = 1.9,
+    suptitle: str | None = None,
+    dpi: int = DPI,
+) -> Figure:
+    """One row per item: its NIR image, what each method makes of it, and the ground truth.
+
+    ``methods``: name -> callable NIR batch (N, 1, H, W) in [-1, 1] -> RGB batch (N, 3, H, W) (a colorizer, or one
+    of ``course_lib.metrics.reference_predictors``); a list/tuple output (MPFNet's scales) uses its last element.
+    ``items``: dicts with "nir" [1, H, W], "rgb" [3, H, W] and optionally "name". Runs without gradients.
+    """
+    items = list(items)
+    if not items:
+        raise ValueError("items: expected at least one item with 'nir' and 'rgb'")
+    columns = ["NIR", *methods, "ground truth"]
+    fig, axes = plt.subplots(len(items), len(columns), figsize=(size * len(columns), size * len(items)), dpi=dpi,
+                             squeeze=False)
+    for row, item in enumerate(items):
+        nir = item["nir"].unsqueeze(0)
+        pictures = [item["nir"]]
+        with torch.no_grad():
+            for name, method in methods.items():
+                out = method(nir)
+                out = out[-1] if isinstance(out, (list, tuple)) else out
+                if not isinstance(out, torch.Tensor) or tuple(out.shape[-3:]) != (3, *nir.shape[-2:]):
+                    got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+                    raise ValueError(f"method {name!r}: expected an RGB batch of shape (1, 3, {nir.shape[-2]}, "
+                                     f"{nir.shape[-1]}), got {got}")
+                pictures.append(out[0].detach().float().cpu())
+        pictures.append(item["rgb"])
+        for col, (ax, picture) in enumerate(zip(axes[row], pictures)):
+            array = to_display(picture)
+            ax.imshow(array, cmap="gray" if array.ndim == 2 else None, vmin=0.0, vmax=1.0)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(columns[col], fontsize=9)
+            if col == 0 and "name" in item:
+                ax.set_ylabel(str(item["name"]), fontsize=8)
     if suptitle:
         fig.suptitle(suptitle, fontsize=10)
     fig.tight_layout()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import tarfile
 import zipfile
@@ -19,7 +18,6 @@ from course_lib.data import (
     MATERIALS,
     WAVELENGTHS,
     CenterCrop,
-    DatasetUnavailable,
     PairAugment,
     PairedFolder,
     PairedGray,
@@ -28,7 +26,7 @@ from course_lib.data import (
     UnpairedGray,
     VCIP2020,
     daylight_illuminant,
-    download,
+    detect_layout,
     load_image,
     make_data,
     material_colors,
@@ -258,11 +256,18 @@ def test_unpaired_files_are_errors_naming_the_file(tmp_path):
         PairedFolder(root)
 
 
-def test_non_image_file_is_not_silently_skipped(tmp_path):
+def test_stray_non_image_files_are_skipped_with_one_warning_naming_them(tmp_path):
     root = _paired_folder(tmp_path / "d")
-    (root / "rgb" / "notes.txt").write_text("hello")
-    with pytest.raises(ValueError, match="notes.txt"):
-        PairedFolder(root)
+    for name in ("notes.txt", "Thumbs.db", ".DS_Store", "._a.png"):
+        (root / "rgb" / name).write_bytes(b"junk")
+    (root / "rgb" / "sub").mkdir()  # sub-folders are not part of a paired folder
+    with pytest.warns(UserWarning) as record:
+        ds = PairedFolder(root)
+    assert ds.names == ["a", "b", "c"]
+    messages = [str(w.message) for w in record if "skipping" in str(w.message)]
+    assert len(messages) == 1
+    for name in ("notes.txt", "Thumbs.db", ".DS_Store", "._a.png", str(root / "rgb")):
+        assert name in messages[0]
 
 
 def test_truncated_image_error_names_file_at_load(tmp_path):
@@ -301,11 +306,116 @@ def test_vcip2020_both_layouts(tmp_path):
         VCIP2020(b, "train")
 
 
+# The VCIP 2020 challenge data as distributed (github.com/AlexYangxx/MCFNet, datasets/): training pairs in NIR/ +
+# RGB-Registered/ with a _reg suffix on the RGB side, Validation/ with a stray .py file, Testing/ with mixed-case
+# names, a _reg suffix on both sides and a visual/ sub-folder of other pictures.
+def _vcip_as_distributed(root: Path, train=("country_0000", "country_0001", "field_0000"), val=2, test=3):
+    for i, name in enumerate(train):
+        _write_pair(root / "NIR" / f"{name}_nir.png", root / "RGB-Registered" / f"{name}_rgb_reg.png", seed=i)
+    for i in range(val):
+        v = root / "Validation"
+        _write_pair(v / f"validation_{i:04d}_nir.png", v / f"validation_{i:04d}_rgb_reg.png", seed=10 + i)
+    (root / "Validation" / "test_options.py").write_text("from .base_options import BaseOptions\n")
+    for i in range(1, test + 1):
+        t = root / "Testing"
+        _write_pair(t / f"testing_{i:04d}_nir_reg.png", t / f"Testing_{i:04d}_rgb_reg.png", seed=20 + i)
+    (root / "Testing" / "visual").mkdir(parents=True)
+    Image.fromarray(_gray_array()).save(root / "Testing" / "visual" / "vis_testing_0001_nir.png")
+    return root
+
+
+def test_vcip2020_loads_the_layout_as_distributed(tmp_path):
+    root = _vcip_as_distributed(tmp_path / "vcip")
+    train = VCIP2020(root, "train")
+    assert train.names == ["country_0000", "country_0001", "field_0000"]
+    assert [(n.parent.name, n.name, r.parent.name, r.name) for _, n, r in train.pairs][1] == \
+        ("NIR", "country_0001_nir.png", "RGB-Registered", "country_0001_rgb_reg.png")
+    nir, rgb = _write_pair(root / "NIR" / "field_0000_nir.png", root / "RGB-Registered" / "field_0000_rgb_reg.png",
+                           seed=42)
+    item = train[2]
+    np.testing.assert_allclose(item["nir"][0].numpy(), nir / 127.5 - 1, atol=1e-6)
+    np.testing.assert_allclose(item["rgb"].permute(1, 2, 0).numpy(), rgb / 127.5 - 1, atol=1e-6)
+    with pytest.warns(UserWarning, match="test_options.py"):
+        val = VCIP2020(root, "validation")
+    assert val.names == ["validation_0000", "validation_0001"] and val.pairs[0][2].name == "validation_0000_rgb_reg.png"
+    test = VCIP2020(root, "test")
+    assert test.names == ["testing_0001", "testing_0002", "testing_0003"]  # visual/ is not part of the test set
+    assert [(n.name, r.name) for _, n, r in test.pairs][2] == ("testing_0003_nir_reg.png", "Testing_0003_rgb_reg.png")
+    assert test[0]["rgb"].shape == (3, 12, 16)
+    # open_dataset detects the layout, also from the folder holding datasets/ (a clone of the mirror)
+    assert isinstance(open_dataset(root, size=None), VCIP2020) and len(open_dataset(root, size=None)) == 3
+    clone = tmp_path / "MCFNet"
+    (clone / "datasets").parent.mkdir()
+    root.rename(clone / "datasets")
+    assert VCIP2020(clone, "test").names == test.names and detect_layout(clone) == "vcip2020"
+
+
+def test_vcip2020_unmatched_test_image_names_file_and_partner(tmp_path):
+    root = _vcip_as_distributed(tmp_path / "vcip")
+    (root / "Testing" / "Testing_0002_rgb_reg.png").unlink()
+    with pytest.raises(ValueError, match=r"testing_0002_nir_reg\.png has no RGB partner.*testing_0002_rgb"):
+        VCIP2020(root, "test")
+    (root / "RGB-Registered" / "country_0001_rgb_reg.png").rename(root / "RGB-Registered" / "country_0009_rgb_reg.png")
+    with pytest.raises(ValueError, match=r"country_0001_nir\.png has no RGB partner"):
+        VCIP2020(root, "train")
+    with pytest.raises(FileNotFoundError, match=r"Testing/"):
+        VCIP2020(tmp_path / "vcip" / "NIR", "test")
+
+
+def test_vcip2020_exclude_train_overlap_drops_byte_identical_pairs(tmp_path):
+    root = _vcip_as_distributed(tmp_path / "vcip")
+    # as in the real data: Testing_0002 is a copy of a training pair, validation_0001 a copy of a test pair
+    for src, dst in (("NIR/country_0001_nir.png", "Testing/testing_0002_nir_reg.png"),
+                     ("RGB-Registered/country_0001_rgb_reg.png", "Testing/Testing_0002_rgb_reg.png")):
+        (root / dst).write_bytes((root / src).read_bytes())
+    clean = VCIP2020(root, "test", exclude_train_overlap=True)
+    assert clean.names == ["testing_0001", "testing_0003"] and [p[0] for p in clean.excluded] == ["testing_0002"]
+    # only the NIR side equal is not a duplicate pair
+    (root / "Testing" / "Testing_0002_rgb_reg.png").write_bytes((root / "Testing" / "Testing_0001_rgb_reg.png")
+                                                                .read_bytes())
+    assert len(VCIP2020(root, "test", exclude_train_overlap=True)) == 3
+    assert len(VCIP2020(root, "train", exclude_train_overlap=True)) == 3
+
+
+def test_vcip2020_every_file_of_the_shipped_manifest_pairs_as_expected(tmp_path):
+    """Empty files named exactly as in the real distribution (the manifest shipped in the package): the splits
+    have the challenge's counts, and every test NIR file pairs with the RGB file of the same number."""
+    from importlib import resources
+
+    manifest = resources.files("course_lib.data").joinpath("manifests", "vcip2020.tsv").read_text()
+    paths = [line.split("\t")[0] for line in manifest.splitlines() if line and not line.startswith("#")]
+    root = tmp_path / "vcip"
+    for rel in paths:
+        target = root / rel.removeprefix("datasets/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.touch()
+    with pytest.warns(UserWarning, match="test_options.py"):
+        counts = {split: len(VCIP2020(root, split)) for split in ("train", "val", "test")}
+    assert counts == VCIP2020.EXPECTED_PAIRS == {"train": 372, "val": 18, "test": 28}
+    test = VCIP2020(root, "test")
+    for name, nir, rgb in test.pairs:
+        number = name.split("_")[1]
+        assert nir.name == f"testing_{number}_nir_reg.png" and rgb.name == f"Testing_{number}_rgb_reg.png"
+    train = VCIP2020(root, "train")
+    assert all(r.name == f"{name}_rgb_reg.png" and n.name == f"{name}_nir.png" for name, n, r in train.pairs)
+    assert {name.split("_")[0] for name in train.names} == {"country", "field", "forest", "mountain"}
+
+
 def _epfl(root: Path, categories=("field", "water"), n=7, ext=".tiff"):
     for c in categories:
         for i in range(n):
             _write_pair(root / c / f"{i:04d}_nir{ext}", root / c / f"{i:04d}_rgb{ext}", h=9, w=11, seed=i)
     return root
+
+
+def test_epfl_as_the_archive_unpacks(tmp_path):
+    """nirscene1.zip unpacks to nirscene1/<category>/NNNN_{nir,rgb}.tiff; stray files are skipped with a warning."""
+    _epfl(tmp_path / "nirscene1", categories=("country", "urban"), n=6)
+    (tmp_path / "nirscene1" / "urban" / "Thumbs.db").write_bytes(b"x")
+    with pytest.warns(UserWarning, match="Thumbs.db"):
+        ds = EPFLNirScene(tmp_path, "test")
+    assert ds.names == ["country/0004", "urban/0004"] and ds.base == tmp_path / "nirscene1"
+    assert detect_layout(tmp_path) == "epfl"
 
 
 def test_epfl_partial_copy_and_deterministic_split(tmp_path):
@@ -535,22 +645,5 @@ def test_safe_extract_refuses_links_pointing_out(tmp_path, hard):
         safe_extract(absolute, tmp_path / "dest")
 
 
-def test_download_file_url_verifies_sha256_and_extracts(tmp_path):
-    archive = _zip_with(tmp_path / "set.zip", {"nirscene1/field/0000_nir.txt": b"n"})
-    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
-    dest = download("epfl", tmp_path / "data", url=archive.as_uri(), sha256=digest)
-    assert (dest / "nirscene1" / "field" / "0000_nir.txt").read_bytes() == b"n"
-    with pytest.raises(ValueError, match="SHA-256.*expected 0000"):
-        download("epfl", tmp_path / "data2", url=archive.as_uri(), sha256="0000" + digest[4:])
-    evil = _zip_with(tmp_path / "evil.zip", {"../escape.txt": b"x"})
-    with pytest.raises(ValueError, match="escape.txt"), pytest.warns(UserWarning, match="no SHA-256"):
-        download("custom", tmp_path / "data3", url=evil.as_uri())
-
-
-def test_download_without_url_or_network_says_where_to_put_files(tmp_path):
-    with pytest.raises(DatasetUnavailable, match=r"Training,Validation,Testing"):
-        download("vcip2020", tmp_path / "data")
-    with pytest.raises(DatasetUnavailable, match="country, field"):
-        download("epfl", tmp_path / "data", url=(tmp_path / "missing.zip").as_uri())
-    with pytest.raises(ValueError, match="unknown dataset"):
-        download("nope", tmp_path / "data")
+# The download tests (VCIP 2020 per-file mirror, EPFL resumable zip, offline messages, the CLI) are in
+# tests/test_download.py, against a loopback HTTP server.

@@ -289,3 +289,28 @@ def test_evaluate_indexes_map_style_datasets_by_length(tiny_dataset):
 
     result = evaluate(_gray_to_rgb, WrapAround(), lpips=False, batch_size=2)
     assert [row["name"] for row in result.rows] == ["img0", "img1", "img2"]
+
+
+def test_reference_predictors_paint_the_mean_training_colour_and_copy_nir():
+    from course_lib.metrics import reference_predictors
+
+    a = torch.stack([torch.full((4, 6), 0.5), torch.full((4, 6), -0.5), torch.full((4, 6), 0.0)])
+    b = torch.stack([torch.full((8, 2), -0.1), torch.full((8, 2), 0.3), torch.full((8, 2), 1.0)])
+    refs = reference_predictors([{"rgb": a}, {"rgb": b}])  # each image weighs the same, whatever its size
+    nir = torch.rand(2, 1, 9, 7) * 2 - 1
+    painted = refs["mean training colour"](nir)
+    assert painted.shape == (2, 3, 9, 7)
+    assert torch.allclose(painted[1, :, 3, 4], torch.tensor([0.2, -0.1, 0.5]))
+    copied = refs["NIR copied to RGB"](nir)
+    assert torch.equal(copied[:, 0], nir[:, 0]) and torch.equal(copied[:, 2], nir[:, 0])
+    # scored by evaluate as an independent PSNR formula says: MSE of the 8-bit mean colour against a test image
+    target = torch.rand(3, 9, 7) * 2 - 1
+    result = evaluate(refs["mean training colour"], [{"nir": nir[0], "rgb": target, "name": "t"}], lpips=False)
+    p8 = np.round((painted[0].numpy() + 1) / 2 * 255).clip(0, 255)
+    t8 = np.round((target.numpy() + 1) / 2 * 255).clip(0, 255)
+    expected = 10 * np.log10(255 ** 2 / np.mean((p8 - t8) ** 2))
+    assert result.summary["psnr"][0] == pytest.approx(expected, abs=1e-6)
+    with pytest.raises(ValueError, match="at least one image"):
+        reference_predictors([])
+    with pytest.raises(ValueError, match=r"\(3, H, W\)"):
+        reference_predictors([{"rgb": torch.zeros(1, 4, 4)}])

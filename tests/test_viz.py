@@ -232,3 +232,23 @@ def test_show_source_prints_outside_a_notebook(capsys):
 def test_source_of_builtin_raises_with_a_message():
     with pytest.raises(ValueError, match="obj"):
         viz.source_of(len)
+
+
+def test_show_colorizations_draws_each_method_on_each_item():
+    from course_lib.viz import show_colorizations
+
+    items = [{"nir": torch.full((1, 8, 10), -1.0), "rgb": torch.zeros(3, 8, 10), "name": f"pair{i}"} for i in range(2)]
+    red = lambda nir: torch.stack([torch.ones_like(nir[:, 0]), -torch.ones_like(nir[:, 0]),  # noqa: E731
+                                   -torch.ones_like(nir[:, 0])], 1)
+    fig = show_colorizations({"red": red, "scales": lambda nir: [nir, red(nir)]}, items)
+    axes = fig.axes
+    assert len(axes) == 2 * 4 and [a.get_title() for a in axes[:4]] == ["NIR", "red", "scales", "ground truth"]
+    assert axes[4].get_ylabel() == "pair1"
+    red_pixels = axes[1].get_images()[0].get_array()
+    assert np.allclose(red_pixels[..., 0], 1.0) and np.allclose(red_pixels[..., 1:], 0.0)  # drawn as computed
+    assert np.allclose(axes[2].get_images()[0].get_array(), red_pixels)  # a list output uses its last element
+    plt.close(fig)
+    with pytest.raises(ValueError, match="'gray'.*\\(1, 3, 8, 10\\)"):
+        show_colorizations({"gray": lambda nir: nir}, items)
+    with pytest.raises(ValueError, match="items"):
+        show_colorizations({"red": red}, [])

@@ -7,23 +7,36 @@ training code never cares where pairs came from.
 Accepted layouts (folder names are matched case-insensitively; images are .png/.jpg/.jpeg/.tif/.tiff/.bmp,
 8- or 16-bit):
 
-- **PairedFolder** ``root/nir/NAME.ext`` + ``root/rgb/NAME.ext`` (a trailing ``_nir``/``_rgb`` in NAME is
-  ignored when matching), or a flat folder of ``NAME_nir.ext`` + ``NAME_rgb.ext``. ``make_data`` writes the first.
-- **VCIP2020** (Grand Challenge on NIR-to-RGB translation, 372 train / 28 test pairs): either
-  ``root/{train,val,test}/{nir,rgb}/NAME.ext`` or, as the challenge shipped it,
-  ``root/{Training,Validation,Testing}/NNNN_nir.png`` + ``NNNN_rgb.png`` (either layout inside each split folder).
-- **EPFLNirScene** (nirscene1, Brown & Süsstrunk, CVPR 2011): ``root/<category>/NNNN_nir.tiff`` +
+- **PairedFolder** ``root/nir/NAME.ext`` + ``root/rgb/NAME.ext`` (the RGB folder may also be called
+  ``RGB-Registered``), or a flat folder of ``NAME_nir.ext`` + ``NAME_rgb.ext``. ``make_data`` writes the first.
+- **VCIP2020** (Grand Challenge on NIR-to-RGB translation: 372 train / 18 validation / 28 test pairs at 256 px),
+  as the challenge distributes it (see data/README.md)::
+
+      root/NIR/country_0000_nir.png             + root/RGB-Registered/country_0000_rgb_reg.png   split "train"
+      root/Validation/validation_0000_nir.png   + validation_0000_rgb_reg.png                    split "val"
+      root/Testing/testing_0001_nir_reg.png     + Testing_0001_rgb_reg.png                       split "test"
+
+  ``root`` may also be the folder holding ``datasets/`` (a clone of the challenge mirror). Older or
+  re-packaged copies load too: ``root/{train,val,test}/{nir,rgb}/NAME.ext`` or
+  ``root/{Training,Validation,Testing}/NNNN_nir.png`` + ``NNNN_rgb.png``.
+- **EPFLNirScene** (nirscene1, Brown & Süsstrunk, CVPR 2011, 477 pairs): ``root/<category>/NNNN_nir.tiff`` +
   ``NNNN_rgb.tiff`` for the categories country, field, forest, indoor, mountain, oldbuilding, street, urban,
-  water (``root`` may also be the folder *containing* ``nirscene1/``). A copy with only some categories loads
-  what is there. Split: within each category, files sorted by name, every 5th (positions 4, 9, 14, ...) is
-  "test", the rest "train"; "all" is every pair.
+  water (``root`` may also be the folder *containing* ``nirscene1/``, as the archive unpacks). A copy with only
+  some categories loads what is there. Split: within each category, files sorted by name, every 5th
+  (positions 4, 9, 14, ...) is "test", the rest "train"; "all" is every pair.
+
+Matching NIR to RGB: the band suffix ``_nir`` / ``_rgb`` (also ``-nir``, and followed by an optional ``_reg``)
+is removed and the rest compared case-insensitively, so ``testing_0001_nir_reg.png`` pairs with
+``Testing_0001_rgb_reg.png``; the item name is the NIR file's (``testing_0001``).
 
 Rules: a 3-channel NIR file is reduced to its channel mean (identical to the first channel when the channels are
 replicated, as they usually are); an RGB file must have 3 channels. Pairing is checked when the dataset is built
-(a NIR file without its RGB partner, or the reverse, is an error naming the file); readability and matching sizes
-are checked when an item is loaded. Hidden files (names starting with ".") are ignored; any other non-image file
-inside an image folder is an error, never silently skipped. Images of any size are returned as stored: resizing
-and cropping is the transforms' job (``Resize``, ``PairAugment``).
+(a NIR file without its RGB partner, or the reverse, is an error naming the file and the partner it looked
+for); readability and matching sizes are checked when an item is loaded. A file that is not an image (a stray
+``test_options.py``, ``Thumbs.db``, ``.DS_Store``, a README, macOS ``._*`` shadow files) is skipped with one
+warning per folder that names it; sub-folders inside an image folder (such as VCIP's ``Testing/visual/``) are
+not part of the dataset. Images of any size are returned as stored: resizing and cropping is the transforms'
+job (``Resize``, ``PairAugment``).
 """
 
 from __future__ import annotations
@@ -53,11 +66,16 @@ __all__ = [
 
 EPFL_CATEGORIES = ("country", "field", "forest", "indoor", "mountain", "oldbuilding", "street", "urban", "water")
 VCIP_SPLITS = {"train": ("train", "training"), "val": ("val", "validation"), "test": ("test", "testing")}
-_SUFFIX = re.compile(r"^(?P<stem>.+?)[_\-](?P<band>nir|rgb)$", re.IGNORECASE)
+#: Names accepted for the RGB sub-folder of a paired layout (VCIP 2020 ships ``RGB-Registered/``).
+RGB_FOLDERS = ("rgb", "rgb-registered", "rgb_registered", "rgb-reg", "rgb_reg")
+#: ``NAME_nir`` / ``NAME_rgb``, optionally followed by ``_reg`` (VCIP 2020's registered files).
+_SUFFIX = re.compile(r"^(?P<stem>.+?)[_\-](?P<band>nir|rgb)(?:[_\-]reg(?:istered)?)?$", re.IGNORECASE)
 
 PAIRED_LAYOUT_HELP = "ROOT/nir/NAME.png + ROOT/rgb/NAME.png (or a flat folder of NAME_nir.png + NAME_rgb.png)"
-VCIP_LAYOUT_HELP = ("ROOT/{train,test}/{nir,rgb}/NAME.png, or ROOT/{Training,Validation,Testing}/NNNN_nir.png + "
-                    "NNNN_rgb.png")
+VCIP_LAYOUT_HELP = ("ROOT/NIR/NAME_nir.png + ROOT/RGB-Registered/NAME_rgb_reg.png (train), "
+                    "ROOT/Validation/validation_NNNN_nir.png + validation_NNNN_rgb_reg.png (val), "
+                    "ROOT/Testing/testing_NNNN_nir_reg.png + Testing_NNNN_rgb_reg.png (test), as the challenge "
+                    "distributes it (or ROOT/{train,val,test}/{nir,rgb}/NAME.png)")
 EPFL_LAYOUT_HELP = ("ROOT/<category>/NNNN_nir.tiff + NNNN_rgb.tiff with categories " + ", ".join(EPFL_CATEGORIES)
                     + " (ROOT may also contain nirscene1/)")
 
@@ -76,41 +94,63 @@ def _child(folder: Path, *names: str) -> Path | None:
 
 
 def _image_files(folder: Path) -> list[Path]:
-    """Image files of a folder, sorted; a non-image, non-hidden file is an error (never silently skipped)."""
-    files = []
+    """Image files of a folder, sorted. Anything else (a stray ``.py``, ``Thumbs.db``, ``.DS_Store``, a README,
+    macOS ``._NAME`` shadow files) is skipped with one warning naming every skipped file; sub-folders are ignored."""
+    files, skipped = [], []
     for p in sorted(folder.iterdir()):
-        if p.name.startswith(".") or p.is_dir():
+        if p.is_dir():
             continue
-        if p.suffix.lower() not in IMAGE_EXTENSIONS:
-            raise ValueError(f"unexpected file {p}: expected only images ({', '.join(IMAGE_EXTENSIONS)}) in {folder}")
+        if p.name.startswith(".") or p.suffix.lower() not in IMAGE_EXTENSIONS:
+            skipped.append(p.name)
+            continue
         files.append(p)
+    if skipped:
+        warnings.warn(f"skipping {len(skipped)} file(s) in {folder} that are not images "
+                      f"({', '.join(IMAGE_EXTENSIONS)}): {', '.join(skipped)}", stacklevel=3)
     return files
 
 
+def _split_band(path: Path) -> tuple[str, str] | None:
+    """``(stem, band)`` of ``NAME_nir[_reg].ext`` / ``NAME_rgb[_reg].ext``; None for other names."""
+    m = _SUFFIX.match(path.stem)
+    return (m.group("stem"), m.group("band").lower()) if m else None
+
+
 def _index_by_stem(files: list[Path], folder: Path, band: str) -> dict[str, Path]:
+    """Files of one band's folder keyed by their case-folded name without the band suffix."""
     out: dict[str, Path] = {}
     for p in files:
-        m = _SUFFIX.match(p.stem)
-        stem = m.group("stem") if m and m.group("band").lower() == band else p.stem
-        if stem in out:
-            raise ValueError(f"two {band.upper()} files for the name {stem!r} in {folder}: {out[stem].name} and "
+        split = _split_band(p)
+        stem = split[0] if split and split[1] == band else p.stem
+        key = stem.casefold()
+        if key in out:
+            raise ValueError(f"two {band.upper()} files for the name {stem!r} in {folder}: {out[key].name} and "
                              f"{p.name}; expected one file per name")
-        out[stem] = p
+        out[key] = p
     return out
+
+
+def _display_name(path: Path) -> str:
+    split = _split_band(path)
+    return split[0] if split else path.stem
 
 
 def _match(nir: dict[str, Path], rgb: dict[str, Path], where: Path) -> list[tuple[str, Path, Path]]:
     lonely_nir = sorted(set(nir) - set(rgb))
     lonely_rgb = sorted(set(rgb) - set(nir))
     if lonely_nir:
-        raise ValueError(f"NIR file {nir[lonely_nir[0]]} has no RGB partner in {where}"
+        p = nir[lonely_nir[0]]
+        raise ValueError(f"NIR file {p} has no RGB partner in {where}"
                          + (f" (and {len(lonely_nir) - 1} more NIR files without one)" if len(lonely_nir) > 1 else "")
-                         + "; expected an RGB image with the same name")
+                         + f"; expected an RGB image named like {_display_name(p)}_rgb{p.suffix} "
+                           "(case and a trailing _reg do not matter)")
     if lonely_rgb:
-        raise ValueError(f"RGB file {rgb[lonely_rgb[0]]} has no NIR partner in {where}"
+        p = rgb[lonely_rgb[0]]
+        raise ValueError(f"RGB file {p} has no NIR partner in {where}"
                          + (f" (and {len(lonely_rgb) - 1} more RGB files without one)" if len(lonely_rgb) > 1 else "")
-                         + "; expected a NIR image with the same name")
-    return [(name, nir[name], rgb[name]) for name in sorted(nir)]
+                         + f"; expected a NIR image named like {_display_name(p)}_nir{p.suffix} "
+                           "(case and a trailing _reg do not matter)")
+    return [(_display_name(nir[key]), nir[key], rgb[key]) for key in sorted(nir)]
 
 
 def find_pairs(folder: str | Path) -> list[tuple[str, Path, Path]]:
@@ -122,7 +162,7 @@ def find_pairs(folder: str | Path) -> list[tuple[str, Path, Path]]:
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"folder {folder} does not exist; expected {PAIRED_LAYOUT_HELP}")
-    nir_dir, rgb_dir = _child(folder, "nir"), _child(folder, "rgb")
+    nir_dir, rgb_dir = _child(folder, "nir"), _child(folder, *RGB_FOLDERS)
     if nir_dir is not None or rgb_dir is not None:
         if nir_dir is None or rgb_dir is None:
             have, missing = ("nir", "rgb") if nir_dir is not None else ("rgb", "nir")
@@ -134,14 +174,16 @@ def find_pairs(folder: str | Path) -> list[tuple[str, Path, Path]]:
         nir: dict[str, Path] = {}
         rgb: dict[str, Path] = {}
         for p in _image_files(folder):
-            m = _SUFFIX.match(p.stem)
-            if m is None:
-                raise ValueError(f"file {p} is neither NAME_nir nor NAME_rgb; expected {PAIRED_LAYOUT_HELP}")
-            target = nir if m.group("band").lower() == "nir" else rgb
-            stem = m.group("stem")
-            if stem in target:
-                raise ValueError(f"two files for the name {stem!r} in {folder}: {target[stem].name} and {p.name}")
-            target[stem] = p
+            split = _split_band(p)
+            if split is None:
+                raise ValueError(f"file {p} is neither NAME_nir nor NAME_rgb (optionally followed by _reg); "
+                                 f"expected {PAIRED_LAYOUT_HELP}")
+            stem, band = split
+            target = nir if band == "nir" else rgb
+            if stem.casefold() in target:
+                raise ValueError(f"two {band.upper()} files for the name {stem!r} in {folder}: "
+                                 f"{target[stem.casefold()].name} and {p.name}")
+            target[stem.casefold()] = p
         pairs = _match(nir, rgb, folder)
     if not pairs:
         raise FileNotFoundError(f"no NIR/RGB image pairs found in {folder}; expected {PAIRED_LAYOUT_HELP}")
@@ -201,14 +243,24 @@ class PairedFolder(_PairDataset):
 
 
 class VCIP2020(_PairDataset):
-    """The VCIP 2020 Grand Challenge NIR-to-RGB dataset (372 training, 28 test pairs at 256x256; Section III.A).
+    """The VCIP 2020 Grand Challenge NIR-to-RGB dataset (372 training, 18 validation, 28 test pairs at 256x256;
+    Section III.A), read in the layout the challenge distributes (see the module docstring and data/README.md).
 
-    ``split`` in {"train", "val", "test"}; the split folder is ``train``/``Training``, ``val``/``Validation``,
-    ``test``/``Testing`` (any case) and holds either ``nir/`` + ``rgb/`` sub-folders or ``NNNN_nir.png`` +
-    ``NNNN_rgb.png`` files. The pair counts are not enforced (a partial copy loads).
+    ``split`` in {"train", "val", "test"}. Train is ``root/NIR/`` + ``root/RGB-Registered/`` (or a ``train`` /
+    ``Training`` folder), val is ``root/Validation/``, test is ``root/Testing/`` (its ``visual/`` sub-folder of
+    other pictures is not part of the test set). The pair counts are not enforced (a partial copy loads); each
+    split's count is in ``EXPECTED_PAIRS``.
+
+    Overlaps as distributed (byte-identical files; see data/README.md): 8 of the 28 test pairs are also training
+    pairs, and 15 of the 18 validation pairs are test pairs. ``exclude_train_overlap=True`` drops every pair of a
+    val/test split whose NIR and RGB files are byte-identical to a training pair's (it needs the training split
+    on disk), which leaves the 20 test pairs a model trained on the 372 has never seen.
     """
 
-    def __init__(self, root: str | Path, split: str = "train", transform: Callable[[dict], dict] | None = None):
+    EXPECTED_PAIRS = {"train": 372, "val": 18, "test": 28}
+
+    def __init__(self, root: str | Path, split: str = "train", transform: Callable[[dict], dict] | None = None,
+                 exclude_train_overlap: bool = False):
         self.root = Path(root)
         if split == "validation":
             split = "val"
@@ -216,16 +268,49 @@ class VCIP2020(_PairDataset):
             raise ValueError(f"split must be one of 'train', 'val', 'test' for VCIP2020, got {split!r}")
         if not self.root.is_dir():
             raise FileNotFoundError(f"VCIP2020 root {self.root} does not exist; expected {VCIP_LAYOUT_HELP}")
-        folder = _child(self.root, *VCIP_SPLITS[split])
-        if folder is None:
-            subdirs = sorted(p.name for p in self.root.iterdir() if p.is_dir())
-            raise FileNotFoundError(f"VCIP2020 root {self.root} has no {' or '.join(VCIP_SPLITS[split])} folder for "
-                                    f"split {split!r} (found: {subdirs or 'no folders'}); expected {VCIP_LAYOUT_HELP}")
+        self.base = _vcip_base(self.root)
         self.split = split
-        super().__init__(find_pairs(folder), transform)
+        pairs = find_pairs(_vcip_split_folder(self.base, split, self.root))
+        self.excluded: list[str] = []
+        if exclude_train_overlap and split != "train":
+            train = {_pair_digest(n, r): name
+                     for name, n, r in find_pairs(_vcip_split_folder(self.base, "train", self.root))}
+            kept = []
+            for pair in pairs:
+                (self.excluded if _pair_digest(pair[1], pair[2]) in train else kept).append(pair)
+            pairs = kept
+        super().__init__(pairs, transform)
 
     def __repr__(self) -> str:
         return f"VCIP2020({str(self.root)!r}, split={self.split!r}, {len(self)} pairs)"
+
+
+def _vcip_base(root: Path) -> Path:
+    """``root`` itself, or its ``datasets/`` sub-folder when ``root`` is a clone of the challenge mirror."""
+    inner = _child(root, "datasets")
+    if inner is not None and not any(_child(root, *names) for names in VCIP_SPLITS.values()) \
+            and _child(root, "nir") is None:
+        return inner
+    return root
+
+
+def _vcip_split_folder(base: Path, split: str, root: Path) -> Path:
+    folder = _child(base, *VCIP_SPLITS[split])
+    if folder is not None:
+        return folder
+    if split == "train" and _child(base, "nir") is not None and _child(base, *RGB_FOLDERS) is not None:
+        return base  # as distributed: NIR/ + RGB-Registered/ at the root are the training pairs
+    subdirs = sorted(p.name for p in base.iterdir() if p.is_dir())
+    wanted = {"train": "NIR/ + RGB-Registered/ (or train/, Training/)", "val": "Validation/ (or val/)",
+              "test": "Testing/ (or test/)"}[split]
+    raise FileNotFoundError(f"VCIP2020 root {root} has no {wanted} folder for split {split!r} (found: "
+                            f"{subdirs or 'no folders'}); expected {VCIP_LAYOUT_HELP}")
+
+
+def _pair_digest(nir_path: Path, rgb_path: Path) -> tuple[str, str]:
+    import hashlib
+
+    return (hashlib.sha256(nir_path.read_bytes()).hexdigest(), hashlib.sha256(rgb_path.read_bytes()).hexdigest())
 
 
 class EPFLNirScene(_PairDataset):
@@ -328,10 +413,12 @@ def detect_layout(root: str | Path) -> str:
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"dataset root {root} does not exist")
+    base = _vcip_base(root)
+    if any(_child(base, *names) is not None for names in VCIP_SPLITS.values()) or \
+            _child(base, *RGB_FOLDERS[1:]) is not None:
+        return "vcip2020"
     if _child(root, "nir") is not None or _child(root, "rgb") is not None:
         return "paired"
-    if any(_child(root, *names) is not None for names in VCIP_SPLITS.values()):
-        return "vcip2020"
     if _epfl_categories(root) or _child(root, "nirscene1") is not None:
         return "epfl"
     if any(_SUFFIX.match(p.stem) for p in root.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS):
