@@ -1,4 +1,4 @@
-"""Command line: ``python -m course_lib {demo,make-data,train,evaluate,colorize}`` (``--help`` on each).
+"""Command line: ``python -m course_lib {demo,make-data,train,evaluate,colorize,download}`` (``--help`` on each).
 
 * ``demo``      trains the progressive route (translate -> pretrain -> finetune) and the direct route on
                 rendered spectral scenes, evaluates both on held-out scenes, writes ``comparison.png``,
@@ -7,8 +7,11 @@
 * ``train``     one stage or all of them into ``--out DIR``; run again, it resumes from DIR's checkpoints.
 * ``evaluate``  scores the colorizers of a run folder (or one checkpoint) on the held-out set (Table I metrics).
 * ``colorize``  NIR image(s) of any size -> RGB PNGs with a trained colorizer.
+* ``download``  fetches the VCIP 2020 (file by file, checked against the shipped manifest) or EPFL RGB-NIR Scene
+                (one zip, resumable) dataset into ``--root DIR``; run again, it resumes.
 
-User errors (unknown profile, missing checkpoint, unreadable image, unwritable folder...) print one line
+User errors (unknown profile, missing checkpoint, unreadable image, unwritable folder, unreachable or
+mismatching download...) print one line
 ``error: ...`` and exit with status 2; Ctrl-C during training saves a checkpoint and prints how to resume
 (exit status 130).
 """
@@ -123,6 +126,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--save-gray", action="store_true", help="also write the translated gray (progressive only)")
     p.add_argument("--device", default=None, help="cpu, cuda... (default: cuda if available)")
+
+    p = sub.add_parser("download", help="fetch the VCIP 2020 or EPFL RGB-NIR Scene dataset, verified",
+                       description="vcip2020: every file of the MCFNet mirror (pinned commit) checked against the "
+                                   "shipped manifest (size + SHA-256), into DIR/NIR, DIR/RGB-Registered, "
+                                   "DIR/Validation, DIR/Testing. epfl: nirscene1.zip (952 MB, resumable), size-"
+                                   "checked, unpacked to DIR/nirscene1. Run again: verified files are kept and "
+                                   "an interrupted download resumes.")
+    p.add_argument("name", choices=["vcip2020", "epfl"], help="which dataset")
+    p.add_argument("--root", required=True, metavar="DIR", help="folder to put the dataset in")
+    p.add_argument("--splits", default=None, metavar="LIST",
+                   help="vcip2020 only: comma-separated subset of train,val,test (default: all)")
+    p.add_argument("--url", default=None,
+                   help="another source: vcip2020 the base URL of a copy of the datasets/ folder, epfl the zip")
+    p.add_argument("--sha256", default=None, metavar="HEX", help="epfl only: require this SHA-256 of the zip")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="vcip2020 only: parallel downloads (default 8)")
     return parser
 
 
@@ -401,8 +420,43 @@ def cmd_colorize(args) -> int:
     return 0
 
 
+def cmd_download(args) -> int:
+    from .data.download import download
+
+    root = _writable_folder(args.root, "--root")
+    if args.name == "epfl":
+        if args.splits is not None:
+            raise ValueError("--splits: only vcip2020 has splits; epfl is one archive (EPFLNirScene chooses "
+                             "train/test when it reads it)")
+        if args.workers is not None:
+            raise ValueError("--workers: only vcip2020 downloads in parallel; epfl is one archive")
+        download("epfl", root, url=args.url, sha256=args.sha256)
+        print(f"EPFL RGB-NIR Scene data in {root / 'nirscene1'}. Open it with:\n"
+              f"  from course_lib.data import EPFLNirScene, open_dataset\n"
+              f"  EPFLNirScene({str(root)!r}, split='train')   # or open_dataset({str(root)!r}, kind='epfl', "
+              f"split='train')\n"
+              f"Train on it: python -m course_lib train --stage all --data {shlex.quote(str(root))} --dataset epfl "
+              f"--out runs")
+        return 0
+    if args.sha256 is not None:
+        raise ValueError("--sha256: vcip2020 is checked file by file against its shipped manifest; --sha256 pins "
+                         "the epfl archive")
+    workers = 8 if args.workers is None else args.workers
+    if workers < 1:
+        raise ValueError(f"--workers: expected at least 1, got {workers}")
+    download("vcip2020", root, url=args.url, splits=args.splits, workers=workers)
+    print(f"VCIP 2020 data in {root} (train: NIR/ + RGB-Registered/, val: Validation/, test: Testing/). Open it "
+          f"with:\n"
+          f"  from course_lib.data import VCIP2020, open_dataset\n"
+          f"  VCIP2020({str(root)!r}, split='train')   # or open_dataset({str(root)!r}, kind='vcip2020', "
+          f"split='train')\n"
+          f"Train on it: python -m course_lib train --stage all --data {shlex.quote(str(root))} --dataset vcip2020 "
+          f"--out runs")
+    return 0
+
+
 COMMANDS = {"demo": cmd_demo, "make-data": cmd_make_data, "train": cmd_train, "evaluate": cmd_evaluate,
-            "colorize": cmd_colorize}
+            "colorize": cmd_colorize, "download": cmd_download}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

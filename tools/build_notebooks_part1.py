@@ -482,43 +482,35 @@ assert exercises.check_to_gray(solutions.to_gray)
 assert torch.allclose(solutions.to_gray(batch["rgb"]), to_gray(batch["rgb"]), atol=1e-6)
 """),
         md("""
-## 6. The real datasets (on Colab)
+## 6. The real datasets
 
-Neither dataset has a stable, licence-cleared direct download link, so `course_lib` does not fetch them by
-itself. To use them on Colab:
+`course_lib` downloads both of the paper's datasets and verifies them (notebook 11 does it in one cell on Colab):
 
-1. Get the data: VCIP 2020 from the challenge organisers, EPFL RGB-NIR Scene (`nirscene1`) from EPFL IVRL.
-2. Put the unpacked folder in your Google Drive, e.g. `MyDrive/nir-data/vcip2020` with
-   `Training/NNNN_nir.png` + `NNNN_rgb.png` (or `train/nir/`, `train/rgb/`), or `MyDrive/nir-data/nirscene1`
-   with the nine category folders.
-3. In Colab: `from google.colab import drive; drive.mount("/content/drive")`, then set
-   `os.environ["NIR_DATA_ROOT"] = "/content/drive/MyDrive/nir-data/vcip2020"` and run the cells below.
+```bash
+python -m course_lib download vcip2020 --root data/vcip2020   # 69 MB, 845 files, each checked by SHA-256
+python -m course_lib download epfl --root data/epfl           # nirscene1.zip, 952 MB, resumable
+```
 
-If you have a download URL you may use, `download(name, dest, url=..., sha256=...)` fetches, verifies and
-unpacks it safely. The layouts the loaders accept:
+or `download("vcip2020", "data/vcip2020")` in Python. The loaders read the folders exactly as they are
+distributed; set `NIR_DATA_ROOT` to a folder you have and the cell below shows its first pair.
 """),
         code("""
 import os
 from pathlib import Path
-from course_lib.data import DATASETS, DatasetUnavailable, download
+from course_lib.data import DATASETS
 
 for name, info in DATASETS.items():
     print(f"{name}: {info['title']}\\n    layout: {info['layout']}")
 """),
         code("""
-root = os.environ.get("NIR_DATA_ROOT")           # set this on Colab (see above); unset here
+root = os.environ.get("NIR_DATA_ROOT")           # e.g. "data/vcip2020" after the download above; unset here
 if root and Path(root).exists():
     real = open_dataset(root, kind="auto", split="train", size=SIZE)
     print(real)
     fig = viz.show_item(real[0])
 else:
-    print("No real dataset found (set NIR_DATA_ROOT to its folder): the course uses the spectral scenes.")
-"""),
-        code("""
-try:
-    download("vcip2020", Path("data"))           # no URL is pinned: it explains where to put the files instead
-except DatasetUnavailable as error:
-    print(error)
+    print("No real dataset found (download one as above, or set NIR_DATA_ROOT): the course uses the spectral "
+          "scenes.")
 """),
         md("""
 ## Summary
@@ -526,7 +518,8 @@ except DatasetUnavailable as error:
 - Every dataset yields `{"nir", "rgb", "name"}` in [-1, 1]; `open_dataset` hides where pairs come from.
 - `PairAugment` applies one random scaling/crop/mirror/contrast to both images of a pair.
 - The gray domain is BT.601 luminance: `0.299 R + 0.587 G + 0.114 B`, the same map on [0, 1] and [-1, 1].
-- The real datasets go in a folder (on Colab: Drive); the loaders check the layout and name what is missing.
+- `python -m course_lib download` fetches and verifies the real datasets; the loaders read them as
+  distributed and name what is missing.
 
 Next: **03**, the attention block inside MPFNet.
 """),

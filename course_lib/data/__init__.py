@@ -8,10 +8,22 @@ Every dataset yields items ``{"nir": FloatTensor[1,H,W], "rgb": FloatTensor[3,H,
 - ``PairedFolder``, ``VCIP2020``, ``EPFLNirScene``, ``open_dataset`` (folders.py): the datasets of Section III.
 - ``to_gray``, ``PairedGray``, ``UnpairedGray``: the grayscale domain X_G (Fig. 1).
 - ``PairAugment``, ``Resize``, ``CenterCrop`` (transforms.py): Section III.A's augmentation, evaluation resizing.
-- ``make_data`` (generate.py), ``download``/``safe_extract`` (download.py), ``load_image``/``save_image`` (io.py).
+- ``make_data`` (generate.py), ``download`` (VCIP 2020 / EPFL, verified and resumable) and ``safe_extract``
+  (download.py), ``load_image``/``save_image`` (io.py).
 """
 
-from .download import DATASETS, DatasetUnavailable, download, safe_extract
+from .download import (
+    DATASETS,
+    DatasetUnavailable,
+    ManifestEntry,
+    download,
+    download_epfl,
+    download_vcip2020,
+    manifest_path,
+    read_manifest,
+    safe_extract,
+    sha256_of,
+)
 from .folders import (
     EPFL_CATEGORIES,
     EPFLNirScene,
@@ -59,6 +71,7 @@ __all__ = [
     "PairedFolder", "VCIP2020", "EPFLNirScene", "EPFL_CATEGORIES", "open_dataset", "detect_layout", "find_pairs",
     "to_gray", "BT601_WEIGHTS", "PairedGray", "UnpairedGray",
     "PairAugment", "Resize", "CenterCrop",
-    "download", "safe_extract", "DATASETS", "DatasetUnavailable",
+    "download", "download_vcip2020", "download_epfl", "read_manifest", "manifest_path", "ManifestEntry",
+    "safe_extract", "sha256_of", "DATASETS", "DatasetUnavailable",
     "load_image", "save_image", "tensor_to_uint8", "IMAGE_EXTENSIONS",
 ]
