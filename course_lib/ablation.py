@@ -205,8 +205,9 @@ def short_profile(profile: Any = None, fraction: float | None = None, steps: int
     """A profile for the ablation's short runs: the same sizes, fewer steps.
 
     ``steps``: every stage gets the same number of steps (``Profile.with_steps``). Otherwise ``fraction`` of
-    each stage's steps (default: 1/2 in ``smoke``, 1/5 in the other profiles), keeping the profile's proportions
-    (``direct = pretrain + finetune``: the direct route gets as many colorizer updates as the progressive one).
+    each stage's steps (default: 1/2 in ``smoke``, 1/5 in the other profiles) by :meth:`Profile.scaled`, the one
+    budget rule (``direct = pretrain + finetune``: the direct route gets as many colorizer updates as the
+    progressive one).
     The name gets a ``-short`` suffix; checkpoints, samples and log intervals are clipped to the new lengths.
     """
     from .train import get_profile
@@ -218,15 +219,7 @@ def short_profile(profile: Any = None, fraction: float | None = None, steps: int
         fraction = 0.5 if base.name.startswith("smoke") else 0.2
     if not 0 < fraction <= 1:
         raise ValueError(f"fraction: expected a number in (0, 1], got {fraction!r}")
-    translate = max(1, round(base.translate_steps * fraction))
-    pretrain = max(2, round(base.pretrain_steps * fraction))
-    finetune = max(1, round(base.finetune_steps * fraction))
-    direct = pretrain + finetune
-    longest = max(translate, pretrain, finetune, direct)
-    return base.replace(name=f"{base.name}-short", translate_steps=translate, pretrain_steps=pretrain,
-                        finetune_steps=finetune, direct_steps=direct,
-                        sample_every=min(base.sample_every, longest), checkpoint_every=min(base.checkpoint_every,
-                                                                                           longest))
+    return base.scaled(fraction).replace(name=f"{base.name}-short")  # the one budget rule (profiles.stage_budget)
 
 
 def build_colorizer_network(switches: AblationSwitches | Mapping[str, Any] | None = None, profile: Any = "smoke",

@@ -647,3 +647,27 @@ def test_safe_extract_refuses_links_pointing_out(tmp_path, hard):
 
 # The download tests (VCIP 2020 per-file mirror, EPFL resumable zip, offline messages, the CLI) are in
 # tests/test_download.py, against a loopback HTTP server.
+
+
+def test_pair_augment_window_crops_at_the_stored_scale():
+    """window=size: the crop keeps the stored resolution (no zoom: a pixel-exact window of the image)."""
+    x = torch.linspace(-1, 1, 64 * 80).reshape(1, 64, 80)
+    item = {"nir": x, "rgb": x.expand(3, -1, -1).clone(), "name": "ramp"}
+    aug = PairAugment(16, scale=(1.0, 1.0), flip=False, contrast=0.0, window=16)
+    seen = set()
+    for seed in range(40):
+        out = aug(item, generator=torch.Generator().manual_seed(seed))
+        # a 16 x 16 window of the original, unresampled: find where it came from
+        top_left = (x[0] == out["nir"][0, 0, 0]).nonzero()[0].tolist()
+        t, l = top_left
+        assert torch.equal(out["nir"], x[:, t:t + 16, l:l + 16]) and torch.equal(out["rgb"][1], out["nir"][0])
+        seen.add((t, l))
+    assert len(seen) > 30  # random positions all over the image, not the centre
+    zoom = PairAugment(16, scale=(2.0, 2.0), flip=False, contrast=0.0, window=16)(item)
+    assert zoom["nir"].shape == (1, 16, 16)
+    span = float(zoom["nir"].max() - zoom["nir"].min())  # an 8 px window zoomed 2x spans ~half the range of 16 px
+    assert span < float(x[:, :16, :16].max() - x[:, :16, :16].min()) * 0.6
+    whole = PairAugment(16, scale=(1.0, 1.0), flip=False, contrast=0.0)(item)  # window None: the whole image
+    assert float(whole["nir"].max() - whole["nir"].min()) > 1.5
+    with pytest.raises(ValueError, match="window"):
+        PairAugment(16, window=0)

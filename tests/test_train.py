@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import os
 
+import numpy as np
 import pytest
 import torch
 
@@ -256,3 +257,45 @@ def test_image_pool_mixes_history_and_resumes():
 def test_train_direct_rejects_unknown_model(tmp_path):
     with pytest.raises(ValueError, match="model"):
         train_direct(TINY, tmp_path, model="resnet", device="cpu")
+
+
+def test_stage_budget_is_the_one_rule_of_every_profile():
+    from course_lib.train.profiles import stage_budget
+
+    for profile in PROFILES.values():
+        assert stage_budget(profile.pretrain_steps, profile.translate_steps) == {
+            k: getattr(profile, k) for k in ("translate_steps", "pretrain_steps", "finetune_steps", "direct_steps")}
+    half = PROFILES["smoke"].scaled(0.5)
+    assert (half.translate_steps, half.pretrain_steps, half.finetune_steps, half.direct_steps) == (8, 20, 10, 30)
+    assert PROFILES["smoke"].scaled(1) is PROFILES["smoke"]
+    assert half.checkpoint_every <= 30 and half.image_size == PROFILES["smoke"].image_size
+    with pytest.raises(ValueError, match="fraction"):
+        PROFILES["smoke"].scaled(0)
+    with pytest.raises(ValueError, match="pretrain_steps"):
+        stage_budget(0, 3)
+
+
+def test_crop_stored_trains_on_crops_at_the_stored_resolution(tmp_path):
+    from PIL import Image
+
+    from course_lib.train.loop import PairBatches, test_data, training_data
+
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        (tmp_path / "d" / "nir").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "d" / "rgb").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (40, 48), dtype=np.uint8)).save(tmp_path / "d" / "nir" / f"{i}.png")
+        Image.fromarray(rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)).save(tmp_path / "d" / "rgb" / f"{i}.png")
+    stored = PROFILES["smoke"].replace(image_size=16, crop="stored")
+    dataset, _ = training_data(tmp_path / "d", stored)
+    assert dataset[0]["nir"].shape == (1, 40, 48)                       # kept at the stored size
+    assert training_data(tmp_path / "d", stored.replace(crop="resize"))[0][0]["nir"].shape == (1, 16, 16)
+    assert test_data(tmp_path / "d", stored)[0]["rgb"].shape == (3, 40, 48)   # evaluated at the stored size
+    batch = PairBatches(dataset, 2, seed=0, size=16, augment=False, crop="stored").get(1, torch.device("cpu"))
+    assert batch["nir"].shape == (2, 1, 16, 16)
+    full = [dataset[i]["nir"][0] for i in range(3)]
+    # without augmentation a crop is an exact window of one stored image (no resampling)
+    crop = batch["nir"][0, 0]
+    assert any(torch.equal(crop, img[t:t + 16, l:l + 16]) for img in full for t in range(25) for l in range(33))
+    with pytest.raises(ValueError, match="crop"):
+        PROFILES["smoke"].replace(crop="squash")

@@ -89,19 +89,27 @@ class PairAugment:
        (0 in [-1, 1]) and clamped to [-1, 1]; the same ``c`` for NIR and RGB, so gray(rgb) and nir keep their
        relation.
 
+    ``window``: None (the paper's reading) takes the window from the whole image (``1/s`` of its shorter side), so
+    a large image is scaled down to ``size``; an integer takes a ``window / s`` px square at the stored scale
+    (``window=size``: crops that keep the stored resolution, zoomed in by ``s``), so the network trains at the
+    scale it is evaluated at and every part of the image is seen over the epochs.
+
     Call it on an item dict; pass a ``torch.Generator`` for reproducible draws (default: torch's global RNG, which
     DataLoader seeds per worker).
     """
 
     def __init__(self, size: int, scale: tuple[float, float] = (1.0, 1.3), flip: bool = True,
-                 contrast: float = 0.2):
+                 contrast: float = 0.2, window: int | None = None):
         if not isinstance(size, int) or size < 1:
             raise ValueError(f"size must be a positive integer, got {size!r}")
         if len(scale) != 2 or not 0 < scale[0] <= scale[1]:
             raise ValueError(f"scale must be (low, high) with 0 < low <= high, got {scale!r}")
         if not 0 <= contrast < 1:
             raise ValueError(f"contrast must be in [0, 1), got {contrast!r}")
+        if window is not None and (isinstance(window, bool) or not isinstance(window, int) or window < 1):
+            raise ValueError(f"window must be None or a positive integer, got {window!r}")
         self.size, self.scale, self.flip, self.contrast = size, (float(scale[0]), float(scale[1])), flip, contrast
+        self.window = window
 
     def __call__(self, item: dict, generator: torch.Generator | None = None) -> dict:
         h, w = _check_item(item, "PairAugment")
@@ -110,7 +118,7 @@ class PairAugment:
             return lo + (hi - lo) * float(torch.rand((), generator=generator))
 
         s = uniform(*self.scale)
-        side = max(1, min(h, w, round(min(h, w) / s)))
+        side = max(1, min(h, w, round((min(h, w) if self.window is None else self.window) / s)))
         top = int(torch.randint(0, h - side + 1, (), generator=generator))
         left = int(torch.randint(0, w - side + 1, (), generator=generator))
         flip = self.flip and bool(torch.rand((), generator=generator) < 0.5)
@@ -118,7 +126,8 @@ class PairAugment:
         return _resample(item, top, left, side, side, self.size, flip=flip, contrast=c)
 
     def __repr__(self) -> str:
-        return f"PairAugment(size={self.size}, scale={self.scale}, flip={self.flip}, contrast={self.contrast})"
+        return (f"PairAugment(size={self.size}, scale={self.scale}, flip={self.flip}, contrast={self.contrast}"
+                + (f", window={self.window})" if self.window is not None else ")"))
 
 
 class Resize:

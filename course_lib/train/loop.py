@@ -133,10 +133,12 @@ def training_data(data: Any, profile: Profile, kind: str = "auto") -> tuple[Any,
 
     ``data``: ``None`` -> ``profile.num_train`` spectral scenes of ``profile.image_size`` px (seed
     ``SPECTRAL_TRAIN_SEED``); a folder -> ``course_lib.data.open_dataset(folder, kind, split="train")``, every
-    image resized to the training size (``num_train`` only sizes the rendered data); or any dataset of item dicts.
+    image resized to the training size, or kept at its stored size when ``profile.crop == "stored"``
+    (``num_train`` only sizes the rendered data); or any dataset of item dicts.
     """
     if data is None or isinstance(data, (str, os.PathLike)):
-        dataset = open_dataset(data, kind=kind, split="train", size=profile.image_size, count=profile.num_train,
+        size = None if (data is not None and profile.crop == "stored") else profile.image_size
+        dataset = open_dataset(data, kind=kind, split="train", size=size, count=profile.num_train,
                                seed=SPECTRAL_TRAIN_SEED)
     else:
         dataset = data
@@ -145,12 +147,15 @@ def training_data(data: Any, profile: Profile, kind: str = "auto") -> tuple[Any,
     return dataset, _describe(data)
 
 
-def test_data(data: Any, profile: Profile, kind: str = "auto", count: int | None = None) -> Any:
+def test_data(data: Any, profile: Profile, kind: str = "auto", count: int | None = None,
+              split: str = "test") -> Any:
     """The held-out set: ``count`` (default ``profile.num_test``) spectral scenes of another seed (disjoint from
-    the training scenes), or the folder's test split (VCIP2020 ``test``, EPFL ``test``; a PairedFolder has no
-    split: the whole folder), resized to the profile's image size so batches stack."""
+    the training scenes), or the folder's ``split`` (VCIP2020 ``test`` or ``val``, EPFL ``test``; a PairedFolder
+    has no split: the whole folder), resized to the profile's image size so batches stack -- or, when
+    ``profile.crop == "stored"``, at the images' stored size (the size the dataset is evaluated at)."""
     if data is None or isinstance(data, (str, os.PathLike)):
-        return open_dataset(data, kind=kind, split="test", size=profile.image_size,
+        size = None if (data is not None and profile.crop == "stored") else profile.image_size
+        return open_dataset(data, kind=kind, split=split, size=size,
                             count=count or profile.num_test, seed=SPECTRAL_TRAIN_SEED)
     return data
 
@@ -212,10 +217,16 @@ class PairBatches:
     (stage 1 draws its unpaired grays from stream 1).
     """
 
-    def __init__(self, dataset: Any, batch_size: int, seed: int, size: int, augment: bool, stream: int = 0):
+    def __init__(self, dataset: Any, batch_size: int, seed: int, size: int, augment: bool, stream: int = 0,
+                 crop: str = "resize"):
         self.dataset = dataset if isinstance(dataset, _Cached) else _Cached(dataset)
         self.batch_size, self.seed, self.stream = batch_size, seed, stream
-        self.transform = PairAugment(size) if augment else Resize(size)
+        self.size = size
+        if crop == "stored":  # random crops at the stored scale (without augmentation: position only)
+            self.transform = PairAugment(size, window=size) if augment else \
+                PairAugment(size, scale=(1.0, 1.0), flip=False, contrast=0.0, window=size)
+        else:
+            self.transform = PairAugment(size) if augment else Resize(size)
         self._perm_epoch, self._perm = None, None
 
     def state_dict(self) -> dict:
@@ -248,7 +259,7 @@ class PairBatches:
 
     def fixed(self, count: int, device: torch.device) -> dict:
         """The first ``count`` images, un-augmented (resized to the training size): the sample grids' inputs."""
-        items = [Resize(self.transform.size)(self.dataset[i]) for i in range(min(count, len(self.dataset)))]
+        items = [Resize(self.size)(self.dataset[i]) for i in range(min(count, len(self.dataset)))]
         return {"nir": torch.stack([it["nir"] for it in items]).to(device),
                 "rgb": torch.stack([it["rgb"] for it in items]).to(device)}
 
@@ -384,7 +395,7 @@ class StageRun:
 
     #: Profile fields that change what is trained (compared on resume). Step counts, AMP, logging and
     #: checkpoint intervals are not: a finished run may be continued with more steps.
-    PROFILE_KEYS = ("image_size", "width", "depth", "batch_size", "lr", "num_train")
+    PROFILE_KEYS = ("image_size", "width", "depth", "batch_size", "lr", "num_train", "crop")
 
     def __init__(self, stage: str, profile: Profile, out_dir: str | os.PathLike, config: Any, total_steps: int,
                  device: torch.device, data: Any = None, data_kind: str = "auto",
@@ -445,7 +456,8 @@ class StageRun:
         if stream not in self.batches:
             cached = next(iter(self.batches.values())).dataset if self.batches else self.dataset
             self.batches[stream] = PairBatches(cached, self.profile.batch_size, self.seed, self.profile.image_size,
-                                               augment=self.config.get("augment", True), stream=stream)
+                                               augment=self.config.get("augment", True), stream=stream,
+                                               crop=self.profile.crop)
         return self.batches[stream]
 
     def batch(self, step: int, stream: int = 0) -> dict:

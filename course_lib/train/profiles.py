@@ -40,9 +40,11 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["Profile", "PROFILES", "get_profile", "PROFILE_ENV_VAR"]
+__all__ = ["Profile", "PROFILES", "get_profile", "PROFILE_ENV_VAR", "CROP_MODES", "stage_budget"]
 
 PROFILE_ENV_VAR = "COURSE_PROFILE"
+#: Profile.crop values (see Profile).
+CROP_MODES = ("resize", "stored")
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,12 @@ class Profile:
         sample_every: write a sample grid every this many steps (and at the end).
         log_every: refresh the progress bar's loss read-out every this many steps (the CSV gets every step).
         checkpoint_every: write the stage checkpoint every this many steps (and at the end, and on Ctrl-C).
+        crop: how a folder dataset's images become ``image_size`` px training crops. ``"resize"``: the whole image
+            is scaled (shorter side) to ``image_size`` and centre-cropped, then augmented (a 256 px VCIP image
+            trained at 64 px is seen at a quarter of its resolution, its sides never). ``"stored"``: images stay
+            at their stored resolution and each step takes random ``image_size`` px crops of them (with the
+            paper's zoom, mirror and contrast jitter), so training sees every part of every image at the scale
+            it is evaluated at. Rendered spectral scenes are rendered at ``image_size`` either way.
     """
 
     name: str
@@ -81,6 +89,11 @@ class Profile:
     sample_every: int = 100
     log_every: int = 1
     checkpoint_every: int = 200
+    crop: str = "resize"
+
+    def __post_init__(self):
+        if self.crop not in CROP_MODES:
+            raise ValueError(f"Profile.crop: expected one of {list(CROP_MODES)}, got {self.crop!r}")
 
     def replace(self, **changes) -> "Profile":
         """A copy with some fields changed, e.g. ``profile.replace(batch_size=2)``."""
@@ -98,8 +111,42 @@ class Profile:
             sample_every=min(self.sample_every, steps), checkpoint_every=min(self.checkpoint_every, steps),
         )
 
+    def with_budget(self, pretrain_steps: int, translate_steps: int | None = None) -> "Profile":
+        """A copy whose stage steps follow :func:`stage_budget` from ``pretrain_steps`` (``translate_steps``
+        default: this profile's translate/pretrain ratio applied to ``pretrain_steps``)."""
+        if translate_steps is None:
+            translate_steps = max(1, round(pretrain_steps * self.translate_steps / max(1, self.pretrain_steps)))
+        budget = stage_budget(pretrain_steps, translate_steps)
+        longest = max(budget.values())
+        return self.replace(**budget, sample_every=min(self.sample_every, longest),
+                            checkpoint_every=min(self.checkpoint_every, longest))
+
+    def scaled(self, fraction: float) -> "Profile":
+        """The same profile with every stage's steps multiplied by ``fraction`` (rounded, at least 1), by the one
+        budget rule (:func:`stage_budget`): the ablation panel's short runs and the benchmarks' budget trends."""
+        if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction:
+            raise ValueError(f"fraction: expected a positive number, got {fraction!r}")
+        if fraction == 1:
+            return self
+        return self.with_budget(max(2, round(self.pretrain_steps * fraction)),
+                                max(1, round(self.translate_steps * fraction)))
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+def stage_budget(pretrain_steps: int, translate_steps: int) -> dict[str, int]:
+    """The one budget rule of every profile, the ablation panel and the benchmarks (our choice; the paper
+    gives none): ``finetune = pretrain // 2`` (fine-tuning adapts two trained networks to each other) and
+    ``direct = pretrain + finetune`` (the direct network gets as many generator updates as the progressive
+    route's colouriser F_G receives in all). The translator's steps are set separately: they train two other
+    1 -> 1 networks. Returns the four ``*_steps`` fields of :class:`Profile`."""
+    for name, value in (("pretrain_steps", pretrain_steps), ("translate_steps", translate_steps)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+    finetune = max(1, pretrain_steps // 2)
+    return {"translate_steps": translate_steps, "pretrain_steps": pretrain_steps, "finetune_steps": finetune,
+            "direct_steps": pretrain_steps + finetune}
 
 
 def _paper_profile() -> Profile:
