@@ -6,7 +6,8 @@
 * ``make-data`` renders spectral scenes to PNG files (``train/`` and ``test/`` folders, or one flat folder).
 * ``train``     one stage or all of them into ``--out DIR``; run again, it resumes from DIR's checkpoints.
 * ``evaluate``  scores the colorizers of a run folder (or one checkpoint) on the held-out set (Table I metrics).
-* ``colorize``  NIR image(s) of any size -> RGB PNGs with a trained colorizer.
+* ``colorize``  NIR image(s) of any size -> RGB PNGs with a trained colorizer (``--checkpoint``) or shipped
+                weights (``--pretrained NAME --route {progressive,direct}``).
 * ``download``  fetches the VCIP 2020 (file by file, checked against the shipped manifest) or EPFL RGB-NIR Scene
                 (one zip, resumable) dataset into ``--root DIR``; run again, it resumes.
 
@@ -118,11 +119,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-lpips", action="store_true", help="skip LPIPS")
     _add_common(p)
 
-    p = sub.add_parser("colorize", help="colorize NIR images with a trained checkpoint",
+    p = sub.add_parser("colorize", help="colorize NIR images with a trained checkpoint or shipped weights",
                        description="Colorize one NIR image or every image of a folder (any size) and write "
-                                   "RGB PNGs of the same size.")
+                                   "RGB PNGs of the same size, OUT/<input name>.png. The colorizer comes from "
+                                   "--checkpoint (a run of yours) or --pretrained (weights shipped with "
+                                   "course_lib, SHA-256-checked before loading); exactly one of the two.")
     p.add_argument("input", metavar="NIR_IMAGE_OR_FOLDER")
-    p.add_argument("--checkpoint", required=True, help="finetune or direct checkpoint.pt, or a run folder")
+    p.add_argument("--checkpoint", default=None, help="finetune or direct checkpoint.pt, or a run folder")
+    p.add_argument("--pretrained", default=None, metavar="NAME",
+                   help="shipped weights by name (course_lib/weights/registry.json), e.g. vcip2020")
+    p.add_argument("--route", default=None, choices=["progressive", "direct"],
+                   help="with --pretrained: the paper's NIR -> gray -> RGB route (default) or the direct one")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--save-gray", action="store_true", help="also write the translated gray (progressive only)")
     p.add_argument("--device", default=None, help="cpu, cuda... (default: cuda if available)")
@@ -386,6 +393,13 @@ def cmd_colorize(args) -> int:
     from .data import IMAGE_EXTENSIONS, load_image, save_image
     from .train import ProgressiveColorizer, load_colorizer, resolve_device
 
+    if (args.checkpoint is None) == (args.pretrained is None):
+        raise _UsageError("colorize: give exactly one of --checkpoint FILE_OR_RUN_FOLDER (a run of yours) and "
+                          "--pretrained NAME (shipped weights)"
+                          + (", not both" if args.checkpoint is not None else ""))
+    if args.route is not None and args.pretrained is None:
+        raise _UsageError("--route: only with --pretrained (a checkpoint's route is its stage: finetune = "
+                          "progressive, direct = direct)")
     source = Path(args.input)
     if source.is_dir():
         files = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
@@ -395,10 +409,16 @@ def cmd_colorize(args) -> int:
         files = [source]
     else:
         raise FileNotFoundError(f"NIR_IMAGE_OR_FOLDER: no such file or folder {source}")
-    ckpt = Path(args.checkpoint)
-    if not ckpt.exists():
-        raise FileNotFoundError(f"--checkpoint: no such file or folder {ckpt}")
-    colorizer = load_colorizer(ckpt, device=resolve_device(args.device))
+    if args.pretrained is not None:
+        from .pretrained import load_pretrained
+
+        colorizer = load_pretrained(args.pretrained, route=args.route or "progressive",
+                                    device=resolve_device(args.device))
+    else:
+        ckpt = Path(args.checkpoint)
+        if not ckpt.exists():
+            raise FileNotFoundError(f"--checkpoint: no such file or folder {ckpt}")
+        colorizer = load_colorizer(ckpt, device=resolve_device(args.device))
     out = _writable_folder(args.out, "--out")
     progressive = isinstance(colorizer, ProgressiveColorizer)
     for path in files:

@@ -8,10 +8,12 @@ Every dataset yields items ``{"nir": FloatTensor[1,H,W], "rgb": FloatTensor[3,H,
 - ``PairedFolder``, ``VCIP2020``, ``EPFLNirScene``, ``open_dataset`` (folders.py): the datasets of Section III.
 - ``to_gray``, ``PairedGray``, ``UnpairedGray``: the grayscale domain X_G (Fig. 1).
 - ``PairAugment``, ``Resize``, ``CenterCrop`` (transforms.py): Section III.A's augmentation, evaluation resizing.
+- ``sample_pairs`` (bundled.py): three real VCIP 2020 photo pairs shipped inside the package (no download).
 - ``make_data`` (generate.py), ``download`` (VCIP 2020 / EPFL, verified and resumable) and ``safe_extract``
   (download.py), ``load_image``/``save_image`` (io.py).
 """
 
+from .bundled import sample_pairs
 from .download import (
     DATASETS,
     DatasetUnavailable,
@@ -68,6 +70,7 @@ __all__ = [
     "daylight_illuminant", "rgb_cmfs", "silicon_response", "nir_filter", "nir_response", "camera_responses",
     "spectrum_to_xyz", "xyz_to_linear_srgb", "xyz_to_chromaticity", "srgb_encode", "srgb_decode",
     "reflectance_to_rgb_nir", "material_responses", "material_colors",
+    "sample_pairs",
     "PairedFolder", "VCIP2020", "EPFLNirScene", "EPFL_CATEGORIES", "open_dataset", "detect_layout", "find_pairs",
     "to_gray", "BT601_WEIGHTS", "PairedGray", "UnpairedGray",
     "PairAugment", "Resize", "CenterCrop",
