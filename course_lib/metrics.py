@@ -38,6 +38,7 @@ __all__ = [
     "evaluate",
     "format_table",
     "reference_predictors",
+    "colourfulness",
     "METRIC_COLUMNS",
 ]
 
@@ -336,6 +337,34 @@ def _format_cell(key: str, mean: float, std: float) -> str:
         return "inf"
     d = _DECIMALS[key]
     return f"{mean:.{d}f} ± {std:.{d}f}"
+
+
+def colourfulness(images: Any) -> np.ndarray:
+    """Colourfulness M of Hasler & Süsstrunk (2003) per image, on the 8-bit images (:func:`to_uint8`).
+
+    With rg = R - G and yb = (R + G) / 2 - B over the pixels of one image,
+    ``M = sqrt(std(rg)^2 + std(yb)^2) + 0.3 * sqrt(mean(rg)^2 + mean(yb)^2)``: 0 for any gray image; about 15 is
+    "slightly colourful", 33 "moderately", 45 "averagely", 59 "quite" and 82 "highly" colourful in their study.
+    A colourisation that is a gray or mean-colour wash scores far below its ground truth. ``images``: (3, H, W)
+    or (N, 3, H, W) in [-1, 1], or uint8 (H, W, 3) / (N, H, W, 3). Returns an array (N,).
+    """
+    if isinstance(images, np.ndarray):
+        if images.dtype != np.uint8 or images.shape[-1] != 3:
+            raise ValueError(f"images: expected uint8 (H, W, 3) / (N, H, W, 3) arrays, got {images.dtype} "
+                             f"{images.shape}")
+        x = images.astype(np.float64)
+    else:
+        x = to_uint8(images).astype(np.float64)
+        if x.shape[-1] != 3:
+            raise ValueError(f"images: expected 3-channel RGB images, got {x.shape[-1]} channel(s)")
+    if x.ndim == 3:
+        x = x[None]
+    rg = x[..., 0] - x[..., 1]
+    yb = 0.5 * (x[..., 0] + x[..., 1]) - x[..., 2]
+    flat = lambda a: a.reshape(len(a), -1)  # noqa: E731
+    spread = np.sqrt(flat(rg).std(axis=1) ** 2 + flat(yb).std(axis=1) ** 2)
+    centre = np.sqrt(flat(rg).mean(axis=1) ** 2 + flat(yb).mean(axis=1) ** 2)
+    return spread + 0.3 * centre
 
 
 def reference_predictors(train_dataset: Iterable[Mapping[str, Any]]) -> dict[str, Callable[[torch.Tensor], torch.Tensor]]:

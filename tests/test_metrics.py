@@ -314,3 +314,22 @@ def test_reference_predictors_paint_the_mean_training_colour_and_copy_nir():
         reference_predictors([])
     with pytest.raises(ValueError, match=r"\(3, H, W\)"):
         reference_predictors([{"rgb": torch.zeros(1, 4, 4)}])
+
+
+def test_colourfulness_matches_hasler_susstrunk_by_hand():
+    from course_lib.metrics import colourfulness
+
+    gray = torch.rand(1, 12, 10).expand(3, -1, -1) * 2 - 1
+    assert colourfulness(gray)[0] == pytest.approx(0.0, abs=1e-9)
+    rng = np.random.default_rng(3)
+    img = rng.integers(0, 256, (2, 9, 11, 3), dtype=np.uint8)
+    r, g, b = (img[..., k].astype(float) for k in range(3))
+    rg, yb = r - g, 0.5 * (r + g) - b
+    expected = [np.hypot(rg[i].std(), yb[i].std()) + 0.3 * np.hypot(rg[i].mean(), yb[i].mean()) for i in range(2)]
+    assert np.allclose(colourfulness(img), expected)
+    as_tensor = torch.from_numpy(img).permute(0, 3, 1, 2).float() / 127.5 - 1  # the same images in [-1, 1]
+    assert np.allclose(colourfulness(as_tensor), expected)
+    red = torch.tensor([1.0, -1.0, -1.0]).view(3, 1, 1).expand(3, 8, 8)  # a flat pure red: 0.3 * |(255, 127.5)|
+    assert colourfulness(red)[0] == pytest.approx(0.3 * np.hypot(255, 127.5))
+    with pytest.raises(ValueError, match="3-channel"):
+        colourfulness(torch.zeros(1, 1, 8, 8))
