@@ -191,9 +191,10 @@ def _profile(args):
 
 
 def _configs(args) -> dict:
-    from .train import make_configs
+    from .train import get_profile, make_configs
 
-    return make_configs(seed=args.seed, attention=args.attention, norm=args.norm, scales=args.scales,
+    profile = get_profile(getattr(args, "profile", None), verbose=False)  # its recipe (PROFILE_RECIPES) applies
+    return make_configs(profile, seed=args.seed, attention=args.attention, norm=args.norm, scales=args.scales,
                         sccm=not args.no_sccm, use_feat_disc=not args.no_feat_disc, feat_source=args.feat_source)
 
 

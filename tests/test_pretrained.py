@@ -337,3 +337,49 @@ def test_sample_pairs_transform_and_unknown_name():
     assert sample_pairs(transform=Resize(64))[1]["rgb"].shape == (3, 64, 64)
     with pytest.raises(ValueError, match="unknown sample set 'epfl'.*vcip2020"):
         sample_pairs("epfl")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# showcase (what notebooks 07-11 show with the shipped weights)
+# ---------------------------------------------------------------------------------------------------------------
+def test_showcase_uses_the_registered_weights_on_the_sample_photos(registered):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from course_lib import showcase
+    from course_lib.data import to_gray
+
+    fig, stats = showcase.translator_figure("tiny")
+    assert [s["name"] for s in stats] == ["validation_0006", "validation_0010", "validation_0016"]
+    colorizer = load_pretrained("tiny", route="progressive")
+    item = showcase.sample_items()[0]
+    with torch.no_grad():
+        gray = colorizer.translate(item["nir"][None])[0].clamp(-1, 1)
+    true = to_gray(item["rgb"])
+    corr = float(torch.corrcoef(torch.stack([gray.flatten(), true.flatten()]))[0, 1])
+    assert stats[0]["translated_corr"] == pytest.approx(corr, abs=1e-5)
+    # the NIR image's own score against the true gray is measured too, and differs from the translation's
+    assert stats[0]["nir_corr"] != pytest.approx(stats[0]["translated_corr"], abs=1e-3)
+    fig = showcase.routes_figure("tiny")
+    assert [a.get_title() for a in fig.axes[:5]] == ["NIR", "progressive", "direct", "mean colour", "ground truth"]
+    table = showcase.scores_table("tiny")
+    assert "MPFNet (paper)" in table and "shipped progressive (3 sample pairs)" in table
+    mean = pretrained_info("tiny")["extra"].get("mean_training_colour")
+    painted = showcase.mean_colour_of_samples("tiny")(torch.zeros(1, 1, 8, 8))
+    if mean is not None:  # the exported run recorded it: that colour is painted
+        assert torch.allclose(painted[0, :, 0, 0], torch.tensor(mean))
+    with pytest.raises(ValueError, match="nope"):
+        showcase.routes_figure("nope")
+
+
+def test_cpu_profile_recipe_adds_the_paired_translator_term():
+    from course_lib.losses import LossWeights
+    from course_lib.train import make_configs
+    from course_lib.train.configs import default_config
+
+    cpu = PROFILES["cpu"]
+    assert cpu.crop == "stored" and cpu.image_size == 128
+    assert default_config("translate", cpu).weights.lambda_paired == 10.0
+    assert default_config("finetune", cpu).weights.lambda_paired == 10.0
+    assert default_config("translate", PROFILES["course"]).weights == LossWeights()   # the paper's elsewhere
+    assert make_configs(cpu, weights=LossWeights())["translate"].weights.lambda_paired == 0.0  # overrides win

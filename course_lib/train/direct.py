@@ -23,7 +23,7 @@ from typing import Any, Callable
 import torch
 
 from ..losses import mix_loss, multiscale_mix_loss
-from .configs import DIRECT_MODELS, DirectConfig, check_config, mpfnet_spec, unet_spec
+from .configs import DIRECT_MODELS, DirectConfig, check_config, default_config, mpfnet_spec, unet_spec
 from .loop import StageResult, StageRun, autocast, make_scaler, resolve_device
 from .profiles import Profile, get_profile
 
@@ -50,7 +50,7 @@ def train_direct(profile: Profile | str | None = None, out_dir: str | os.PathLik
 
     stage = direct_stage_name(model)
     profile = get_profile(profile, verbose=not isinstance(profile, Profile))
-    config = config if config is not None else DirectConfig()
+    config = config if config is not None else default_config("direct", profile)
     check_config(config)
     device = resolve_device(device)
     run = StageRun(stage, profile, out_dir, config, profile.direct_steps, device, data, data_kind, callback,

@@ -417,7 +417,9 @@ class StageRun:
         self.config = {
             "stage": stage,
             **config_to_dict(config),
-            "profile": {k: getattr(profile, k) for k in self.PROFILE_KEYS},
+            # crop is recorded only when it is not the default, so checkpoints from before it existed still match
+            "profile": {k: getattr(profile, k) for k in self.PROFILE_KEYS
+                        if not (k == "crop" and profile.crop == "resize")},
             "data": data_desc,
             **dict(extra_config or {}),
         }

@@ -1,11 +1,14 @@
 """Training profiles: image sizes, network widths and schedules, nothing else.
 
 A profile never changes a model's design or a loss (DESIGN.md section 4): the same code trains the `smoke`
-profile on a laptop CPU in a few minutes and the `paper` profile for days. Three are defined:
+profile on a laptop CPU in a few minutes and the `paper` profile for days. Four are defined:
 
 * ``smoke``  - CPU, 64 px, width 8, depth 3, a handful of steps per stage. What tests, CI and the notebooks on a
   CPU use. Its numbers show that the code runs, not which method is better. Its learning rate is 1e-3, ten
   times the paper's, so that a few dozen steps visibly change the networks (a schedule choice, like the steps).
+* ``cpu``    - a laptop CPU on real data: 128 px crops at the stored resolution of VCIP 2020's 256 px images,
+  width 8, depth 3, batch 8, all three stages and the direct route in about half an hour on 2 cores
+  (``benchmarks/vcip_cpu.py`` measures time and quality).
 * ``course`` - one Colab T4-class GPU (16 GB): 256 px, width 32, depth 5, mixed precision, batch **4** (not
   the paper's 10: one 256 px MPFNet pass keeps about 0.3 GB of activations per image under autocast, and a
   translate step makes six of them (2.15 GB per image measured in float32), so batch 10 would need about
@@ -174,6 +177,16 @@ PROFILES: dict[str, Profile] = {
         name="course", image_size=256, width=32, depth=5, batch_size=4,
         translate_steps=1500, pretrain_steps=2500, finetune_steps=1250, direct_steps=3750,
         lr=1e-4, amp=True, num_train=372, num_test=28, sample_every=250, log_every=10, checkpoint_every=250,
+    ),
+    # A laptop CPU (2 cores) on real data (VCIP 2020): the three stages and the direct route in about half an
+    # hour (measured: benchmarks/vcip_cpu.py). 128 px crops at the stored 256 px resolution (crop="stored"),
+    # batch 8, lr 5e-4 (5x the paper's, so that a few hundred steps move the networks; 2e-3 measured no
+    # better). The translator gets few steps because one translate step costs about six colouriser steps
+    # (six generator passes), and finetune steps seven.
+    "cpu": Profile(
+        name="cpu", image_size=128, width=8, depth=3, batch_size=8,
+        **stage_budget(400, 120), lr=5e-4, amp=False, num_train=372, num_test=18, sample_every=200,
+        log_every=10, checkpoint_every=100, crop="stored",
     ),
     "paper": _paper_profile(),
 }

@@ -28,7 +28,7 @@ import torch
 
 from ..data import to_gray
 from ..losses import cycle_loss, identity_loss, lsgan_loss
-from .configs import TranslateConfig, check_config, mpfnet_spec, patch_disc_spec
+from .configs import TranslateConfig, check_config, default_config, mpfnet_spec, patch_disc_spec
 from .loop import StageResult, StageRun, autocast, make_scaler, resolve_device
 from .pool import ImagePool, set_requires_grad
 from .profiles import Profile, get_profile
@@ -53,7 +53,7 @@ def translate(profile: Profile | str | None = None, out_dir: str | os.PathLike =
         StageResult with models ``g_n2g``, ``g_g2n``, ``d_n``, ``d_g`` (eval mode).
     """
     profile = get_profile(profile, verbose=not isinstance(profile, Profile))
-    config = config if config is not None else TranslateConfig()
+    config = config if config is not None else default_config("translate", profile)
     check_config(config)
     device = resolve_device(device)
     run = StageRun("translate", profile, out_dir, config, profile.translate_steps, device, data, data_kind,

@@ -17,7 +17,7 @@ import torch
 
 from ..data import to_gray
 from ..losses import multiscale_mix_loss
-from .configs import PretrainConfig, check_config, mpfnet_spec
+from .configs import PretrainConfig, check_config, default_config, mpfnet_spec
 from .loop import StageResult, StageRun, autocast, make_scaler, resolve_device
 from .profiles import Profile, get_profile
 
@@ -33,7 +33,7 @@ def pretrain(profile: Profile | str | None = None, out_dir: str | os.PathLike = 
     Returns a StageResult with the model ``f_g`` (eval mode).
     """
     profile = get_profile(profile, verbose=not isinstance(profile, Profile))
-    config = config if config is not None else PretrainConfig()
+    config = config if config is not None else default_config("pretrain", profile)
     check_config(config)
     device = resolve_device(device)
     run = StageRun("pretrain", profile, out_dir, config, profile.pretrain_steps, device, data, data_kind, callback)

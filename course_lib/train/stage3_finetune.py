@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from ..data import to_gray
 from ..losses import cycle_loss, identity_loss, lsgan_loss, multiscale_mix_loss
 from .checkpoint import CheckpointError, config_differences, load_checkpoint
-from .configs import FinetuneConfig, check_config, feature_disc_spec
+from .configs import FinetuneConfig, check_config, default_config, feature_disc_spec
 from .loop import StageResult, StageRun, autocast, make_scaler, resolve_device
 from .pool import ImagePool, set_requires_grad
 from .profiles import Profile, get_profile
@@ -97,7 +97,7 @@ def finetune(profile: Profile | str | None = None, out_dir: str | os.PathLike = 
     from .inference import ProgressiveColorizer
 
     profile = get_profile(profile, verbose=not isinstance(profile, Profile))
-    config = config if config is not None else FinetuneConfig()
+    config = config if config is not None else default_config("finetune", profile)
     check_config(config)
     device = resolve_device(device)
     out_dir = Path(out_dir)

@@ -1,0 +1,275 @@
+"""Does the pipeline learn real colour on a CPU budget? Trains the progressive route (translate -> pretrain ->
+finetune) and the direct route on the VCIP 2020 training pairs and measures them, with diagnostics, on the 18
+validation pairs at their stored 256 px.
+
+    python benchmarks/vcip_cpu.py --root DIR                      # the `cpu` profile, seeds 0 1 2
+    python benchmarks/vcip_cpu.py --root DIR --seeds 0 --fraction 0.5   # half the budget (the trend)
+    python benchmarks/vcip_cpu.py --root DIR --report             # rewrite the report from the saved rows
+
+What it records per seed (``runs/vcip_cpu/<profile>-f<fraction>-s<seed>/``, resumable; one JSON row per run in
+``benchmarks/results/vcip_cpu/rows.jsonl``):
+
+* the routes' PSNR / SSIM / AE on the validation pairs (``course_lib.metrics.evaluate``, 256 px, whole images);
+* colourfulness (Hasler & Süsstrunk) of the outputs against the ground truth's;
+* the translator's gray against the true gray of each pair (PSNR, correlation) after stage 1 and after stage 3,
+  next to the NIR image itself taken as the gray;
+* the colouriser F_G on the *true* grays (an oracle for stage 2: what the progressive route could reach with a
+  perfect translator), and the progressive route before fine-tuning (G_N2G of stage 1 + F_G of stage 2);
+* learning curves: validation PSNR against steps and CPU-seconds, each stage trained in ``--points`` pieces
+  (the stages resume exactly, so the pieces add up to one run);
+* CPU and wall seconds per stage.
+
+The report (``benchmarks/results/vcip_cpu/report.md``, ``curves.png``, ``colorizations.png``) puts the mean ±
+std over seeds next to the two predictors that learn nothing (mean training colour, NIR copied to RGB). No
+thresholds: it prints and writes what it measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from course_lib.data import VCIP2020, to_gray
+from course_lib.metrics import colourfulness, evaluate, psnr_per_image, reference_predictors
+from course_lib.train import finetune, get_profile, pretrain, train_direct, translate
+from course_lib.train.inference import ProgressiveColorizer
+
+RESULTS = Path(__file__).parent / "results" / "vcip_cpu"
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (f"{cpu}, {len(os.sched_getaffinity(0))} cores available, torch {torch.__version__} with "
+            f"{torch.get_num_threads()} thread(s)")
+
+
+class Held:
+    """The validation pairs as stacked tensors, and the measurements made on them."""
+
+    def __init__(self, root: Path):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the stray Validation/test_options.py
+            self.dataset = VCIP2020(root, "val")
+        items = [self.dataset[i] for i in range(len(self.dataset))]
+        self.nir = torch.stack([it["nir"] for it in items])
+        self.rgb = torch.stack([it["rgb"] for it in items])
+        self.gray = to_gray(self.rgb)
+
+    def gray_stats(self, gray: torch.Tensor) -> dict:
+        g = gray.clamp(-1, 1)
+        psnr = float(psnr_per_image(g.expand(-1, 3, -1, -1), self.gray.expand(-1, 3, -1, -1)).mean())
+        corr = float(torch.corrcoef(torch.stack([g.flatten(), self.gray.flatten()]))[0, 1])
+        return {"psnr": psnr, "corr": corr}
+
+    def scores(self, colorizer, name: str) -> dict:
+        s = evaluate(colorizer, self.dataset, lpips=False, method=name, batch_size=6).summary
+        with torch.no_grad():
+            out = torch.cat([colorizer(self.nir[i:i + 6]) for i in range(0, len(self.nir), 6)])
+        return {"psnr": s["psnr"][0], "ssim": s["ssim"][0], "ae": s["ae"][0],
+                "colourfulness": float(colourfulness(out).mean())}
+
+
+def _in_pieces(train_fn, steps_field: str, profile, points: int, measure) -> tuple[object, list, float, float]:
+    """Train a stage to ``getattr(profile, steps_field)`` in ``points`` resumable pieces, measuring after each."""
+    total = getattr(profile, steps_field)
+    curve, cpu, wall = [], 0.0, 0.0
+    result = None
+    for k in range(1, points + 1):
+        steps = max(1, round(total * k / points))
+        c0, w0 = time.process_time(), time.time()
+        result = train_fn(profile.replace(**{steps_field: steps}))
+        cpu += time.process_time() - c0
+        wall += time.time() - w0
+        curve.append({"step": steps, "cpu_s": cpu, **measure(result)})
+    return result, curve, cpu, wall
+
+
+def run_seed(root: Path, profile, seed: int, fraction: float, points: int, runs: Path, held: Held) -> dict:
+    from course_lib.train import make_configs
+
+    out = runs / f"{profile.name}-f{fraction:g}-s{seed}"
+    configs = make_configs(profile, seed=seed)  # the profile's recipe (PROFILE_RECIPES), e.g. cpu: paired L1
+    row = {"profile": profile.name, "fraction": fraction, "seed": seed, "budget": {
+        k: getattr(profile, k) for k in ("translate_steps", "pretrain_steps", "finetune_steps", "direct_steps")},
+        "run_dir": str(out)}
+    timing = {}
+
+    t, row["curve_translate"], *timing["translate"] = _in_pieces(
+        lambda p: translate(p, out, root, configs["translate"]), "translate_steps", profile, points,
+        lambda r: held.gray_stats(torch.cat([r.models["g_n2g"](held.nir[i:i + 6])[-1].detach()
+                                             for i in range(0, len(held.nir), 6)])))
+    row["translator_after_stage1"] = row["curve_translate"][-1]
+    pre, row["curve_pretrain"], *timing["pretrain"] = _in_pieces(
+        lambda p: pretrain(p, out, root, configs["pretrain"]), "pretrain_steps", profile, points,
+        lambda r: {"oracle_psnr": float(psnr_per_image(torch.cat([r.models["f_g"](held.gray[i:i + 6])[-1].detach()
+                                                                   for i in range(0, len(held.gray), 6)]),
+                                                        held.rgb).mean())})
+    with torch.no_grad():
+        oracle = torch.cat([pre.models["f_g"](held.gray[i:i + 6])[-1] for i in range(0, len(held.gray), 6)])
+    row["oracle"] = {"psnr": float(psnr_per_image(oracle, held.rgb).mean()),
+                     "colourfulness": float(colourfulness(oracle).mean())}
+    row["before_finetune"] = held.scores(ProgressiveColorizer(t.models["g_n2g"], pre.models["f_g"]).eval(),
+                                         "progressive before fine-tuning")
+    fin, row["curve_finetune"], *timing["finetune"] = _in_pieces(
+        lambda p: finetune(p, out, root, configs["finetune"]), "finetune_steps", profile, points,
+        lambda r: {"psnr": held.scores(r.colorizer, "progressive")["psnr"]})
+    row["progressive"] = held.scores(fin.colorizer, "progressive")
+    with torch.no_grad():
+        row["translator_after_stage3"] = held.gray_stats(torch.cat([fin.colorizer.translate(held.nir[i:i + 6])
+                                                                     for i in range(0, len(held.nir), 6)]))
+    d, row["curve_direct"], *timing["direct"] = _in_pieces(
+        lambda p: train_direct(p, out, root, configs["direct"]), "direct_steps", profile, points,
+        lambda r: {"psnr": held.scores(r.colorizer, "direct")["psnr"]})
+    row["direct"] = held.scores(d.colorizer, "direct")
+    row["timing"] = {k: {"cpu_s": v[0], "wall_s": v[1]} for k, v in timing.items()}
+    row["machine"] = machine()
+    return row
+
+
+def _mean_std(values: list[float], digits: int = 2) -> str:
+    v = [x for x in values if x is not None and not math.isnan(x)]
+    if not v:
+        return "n/a"
+    if len(v) == 1:
+        return f"{v[0]:.{digits}f}"
+    return f"{np.mean(v):.{digits}f} ± {np.std(v, ddof=1):.{digits}f}"
+
+
+def report(rows: list[dict], references: dict, out: Path) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    lines = ["# Progressive vs direct on VCIP 2020, CPU budget", "",
+             "Measured by `python benchmarks/vcip_cpu.py --root DIR` (see its docstring). Validation: the 18 pairs "
+             "of `Validation/` at 256 px, whole images; mean ± std over seeds (ddof = 1).", ""]
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["profile"], r["fraction"]), []).append(r)
+    for (profile, fraction), rs in sorted(groups.items()):
+        b = rs[0]["budget"]
+        wall = [sum(t["wall_s"] for t in r["timing"].values()) / 60 for r in rs]
+        cpu = [sum(t["cpu_s"] for t in r["timing"].values()) / 60 for r in rs]
+        lines += [f"## profile `{profile}`, budget fraction {fraction:g} (seeds {', '.join(str(r['seed']) for r in rs)})",
+                  "",
+                  f"Steps: translate {b['translate_steps']}, pretrain {b['pretrain_steps']}, finetune "
+                  f"{b['finetune_steps']}, direct {b['direct_steps']}. Whole run (4 stages, with the measurements): "
+                  f"{_mean_std(wall)} min wall, {_mean_std(cpu)} CPU-min; machine: {rs[0]['machine']}.", "",
+                  "| route | PSNR (↑) | SSIM (↑) | AE (↓) | colourfulness |", "| --- | --- | --- | --- | --- |"]
+        for key, label in (("progressive", "**progressive** (MPFNet, 3 stages)"), ("direct", "direct (same MPFNet)"),
+                           ("before_finetune", "progressive before fine-tuning")):
+            lines.append(f"| {label} | " + " | ".join(_mean_std([r[key][m] for r in rs], 3 if m == "ssim" else 2)
+                                                       for m in ("psnr", "ssim", "ae", "colourfulness")) + " |")
+        for name in ("mean training colour", "NIR copied to RGB"):
+            ref = references[name]
+            lines.append(f"| {name} (learns nothing) | {ref['psnr']:.2f} | {ref['ssim']:.3f} | {ref['ae']:.2f} | "
+                         f"{ref['colourfulness']:.1f} |")
+        lines.append(f"| ground truth | | | | {references['ground truth colourfulness']['colourfulness']:.1f} |"
+                     if "ground truth colourfulness" in references else "")
+        lines += ["", "Diagnostics:", "",
+                  f"- translator gray vs true gray, PSNR / correlation: after stage 1 "
+                  f"{_mean_std([r['translator_after_stage1']['psnr'] for r in rs])} dB / "
+                  f"{_mean_std([r['translator_after_stage1']['corr'] for r in rs])}, after stage 3 "
+                  f"{_mean_std([r['translator_after_stage3']['psnr'] for r in rs])} dB / "
+                  f"{_mean_std([r['translator_after_stage3']['corr'] for r in rs])} (the NIR image itself: "
+                  f"{references['_nir_as_gray']['psnr']:.2f} dB / {references['_nir_as_gray']['corr']:.2f}; the "
+                  f"true gray copied to RGB scores {references['_gray_copy_psnr']:.2f} dB against the RGB image);",
+                  f"- F_G on the true grays (oracle of stage 2): {_mean_std([r['oracle']['psnr'] for r in rs])} dB, "
+                  f"colourfulness {_mean_std([r['oracle']['colourfulness'] for r in rs])};", ""]
+    text = "\n".join(line for line in lines if line is not None) + "\n"
+    (out / "report.md").write_text(text)
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), dpi=100)
+    for r in rows:
+        style = dict(alpha=0.8, marker="o", markersize=3)
+        prog_x = [c["cpu_s"] / 60 for c in r["curve_finetune"]]
+        offset = sum(r["timing"][k]["cpu_s"] for k in ("translate", "pretrain")) / 60
+        axes[0].plot([c["step"] for c in r["curve_direct"]], [c["psnr"] for c in r["curve_direct"]], color="tab:blue",
+                     label="direct" if r is rows[0] else None, **style)
+        axes[0].plot([r["budget"]["pretrain_steps"] + c["step"] for c in r["curve_finetune"]],
+                     [c["psnr"] for c in r["curve_finetune"]], color="tab:red",
+                     label="progressive (F_G updates)" if r is rows[0] else None, **style)
+        axes[1].plot([c["cpu_s"] / 60 for c in r["curve_direct"]], [c["psnr"] for c in r["curve_direct"]],
+                     color="tab:blue", label="direct" if r is rows[0] else None, **style)
+        axes[1].plot([offset + x for x in prog_x], [c["psnr"] for c in r["curve_finetune"]], color="tab:red",
+                     label="progressive (after stages 1-2)" if r is rows[0] else None, **style)
+    for ax, xlabel in zip(axes, ("generator updates of the colouriser", "CPU-minutes (training + measurements)")):
+        ax.axhline(references["mean training colour"]["psnr"], color="gray", ls="--", lw=1, label="mean colour")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("validation PSNR (dB)")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "curves.png")
+    plt.close(fig)
+    return text
+
+
+def colorization_figure(root: Path, row: dict, references: dict, held: Held, out: Path) -> None:
+    from course_lib.train import load_colorizer
+    from course_lib.viz import show_colorizations
+
+    run = Path(row["run_dir"])
+    methods = {"progressive": load_colorizer(run / "finetune"), "direct": load_colorizer(run / "direct"),
+               "mean colour": references["_fns"]["mean training colour"]}
+    picks = [held.dataset[i] for i in (0, 6, 9, 16) if i < len(held.dataset)]
+    fig = show_colorizations(methods, picks, suptitle=f"VCIP 2020 validation, profile {row['profile']}, seed "
+                                                      f"{row['seed']}")
+    fig.savefig(out / "colorizations.png")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", required=True, help="VCIP 2020 folder (NIR/, RGB-Registered/, Validation/)")
+    parser.add_argument("--profile", default="cpu")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--fraction", type=float, default=1.0, help="scale every stage's steps (budget trend)")
+    parser.add_argument("--points", type=int, default=3, help="measurements per stage (learning curves)")
+    parser.add_argument("--runs", default="runs/vcip_cpu", help="where the run folders go (resumable)")
+    parser.add_argument("--out", default=str(RESULTS))
+    parser.add_argument("--report", action="store_true", help="only rewrite the report from rows.jsonl")
+    args = parser.parse_args(argv)
+    root, out = Path(args.root), Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    held = Held(root)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        train = VCIP2020(root, "train")
+    fns = reference_predictors(train)
+    references = {name: held.scores(fn, name) for name, fn in fns.items()}
+    references["_fns"] = fns
+    references["_nir_as_gray"] = held.gray_stats(held.nir)
+    references["_gray_copy_psnr"] = float(psnr_per_image(held.gray.expand(-1, 3, -1, -1), held.rgb).mean())
+    references["ground truth colourfulness"] = {"colourfulness": float(colourfulness(held.rgb).mean())}
+    rows_file = out / "rows.jsonl"
+    if not args.report:
+        profile = get_profile(args.profile, verbose=True).scaled(args.fraction)
+        for seed in args.seeds:
+            row = run_seed(root, profile, seed, args.fraction, args.points, Path(args.runs), held)
+            with open(rows_file, "a") as f:
+                f.write(json.dumps(row) + "\n")
+            print(json.dumps({k: row[k] for k in ("seed", "progressive", "direct", "oracle")}), flush=True)
+    rows = [json.loads(line) for line in rows_file.read_text().splitlines() if line.strip()]
+    refs_for_report = {k: v for k, v in references.items() if k != "_fns"}
+    print(report(rows, refs_for_report, out))
+    full = [r for r in rows if r["fraction"] == 1.0] or rows
+    colorization_figure(root, full[0], references, held, out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
