@@ -45,7 +45,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
@@ -121,20 +120,9 @@ def read_registry(registry: str | os.PathLike | None = None) -> dict[str, dict]:
 
 def _write_atomic(path: Path, write) -> None:
     """Write ``path`` through a temporary file in the same folder, fsync, then ``os.replace`` (atomic)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
-        raise
+    from .train.checkpoint import write_atomic
+
+    write_atomic(path, write)
 
 
 def _check_json(value: Any, what: str) -> Any:

@@ -42,18 +42,16 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be used: unreadable, not ours, or written for another configuration."""
 
 
-def save_checkpoint(path: str | os.PathLike, obj: Mapping[str, Any]) -> Path:
-    """Write ``obj`` to ``path`` atomically (temporary file in the same folder + fsync + ``os.replace``).
-
-    The temporary file is removed if anything fails, so a failed save never leaves partial files behind and never
-    touches an existing checkpoint at ``path``.
-    """
+def write_atomic(path: str | os.PathLike, write) -> Path:
+    """Write ``path`` atomically: ``write(handle)`` fills a temporary file in the same folder, which is fsynced and
+    renamed over ``path`` (``os.replace``). If anything fails the temporary file is removed and an existing
+    ``path`` is left untouched."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            torch.save(dict(obj), handle)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
@@ -65,6 +63,15 @@ def save_checkpoint(path: str | os.PathLike, obj: Mapping[str, Any]) -> Path:
         raise
     _fsync_dir(path.parent)
     return path
+
+
+def save_checkpoint(path: str | os.PathLike, obj: Mapping[str, Any]) -> Path:
+    """Write ``obj`` to ``path`` atomically (temporary file in the same folder + fsync + ``os.replace``).
+
+    The temporary file is removed if anything fails, so a failed save never leaves partial files behind and never
+    touches an existing checkpoint at ``path``.
+    """
+    return write_atomic(path, lambda handle: torch.save(dict(obj), handle))
 
 
 def _fsync_dir(folder: Path) -> None:
