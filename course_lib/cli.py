@@ -54,7 +54,8 @@ def _add_common(p: argparse.ArgumentParser, data: bool = True) -> None:
         p.add_argument("--dataset", default="auto", choices=["auto", "paired", "vcip2020", "epfl", "spectral"],
                        help="layout of --data (default: detected)")
     p.add_argument("--profile", default=None, metavar="NAME",
-                   help="smoke, course or paper (default: $COURSE_PROFILE, else course with CUDA, smoke without)")
+                   help="smoke, cpu, course or paper (default: $COURSE_PROFILE, else course with CUDA, smoke "
+                        "without)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1... (default: cuda if available)")
 
 
@@ -62,6 +63,18 @@ def _add_training(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=None, metavar="N",
                    help="train every stage N steps instead of the profile's schedule (quick runs, tests)")
     p.add_argument("--seed", type=int, default=0, help="seed of initialisation, data order, augmentation")
+    o = p.add_argument_group("profile overrides (default: the profile's)")
+    o.add_argument("--size", type=int, default=None, metavar="PX", help="training crop size in px")
+    o.add_argument("--width", type=int, default=None, help="MPFNet base width")
+    o.add_argument("--depth", type=int, default=None, help="FEB depth (down-sampling levels)")
+    o.add_argument("--batch", type=int, default=None, help="images per step")
+    o.add_argument("--lr", type=float, default=None, help="Adam learning rate of every optimizer")
+    o.add_argument("--crop", default=None, choices=["resize", "stored"],
+                   help="resize: each whole image scaled to --size; stored: random --size crops at the stored "
+                        "resolution (evaluation then at the stored resolution too)")
+    o.add_argument("--pretrain-steps", type=int, default=None, metavar="N",
+                   help="pretrain steps; finetune = N // 2 and direct = N + N // 2 follow (the one budget rule)")
+    o.add_argument("--translate-steps", type=int, default=None, metavar="N", help="translate steps")
     g = p.add_argument_group("ablations (DESIGN.md section 2; defaults are the paper's model)")
     g.add_argument("--attention", default="coordinate", choices=["coordinate", "se", "none"],
                    help="attention inside each RCAB")
@@ -176,6 +189,29 @@ def _profile(args):
             raise ValueError(f"--steps: expected a positive number of steps, got {args.steps}")
         profile = profile.with_steps(args.steps)
         print(f"--steps {args.steps}: every stage trains {args.steps} steps")
+    changes = {field: getattr(args, name) for name, field in (("size", "image_size"), ("width", "width"),
+                                                               ("depth", "depth"), ("batch", "batch_size"),
+                                                               ("lr", "lr"), ("crop", "crop"))
+               if getattr(args, name, None) is not None}
+    for name, value in changes.items():
+        if name != "crop" and not value > 0:
+            raise ValueError(f"--{name.replace('image_size', 'size').replace('batch_size', 'batch')}: expected a "
+                             f"positive number, got {value}")
+    if changes:
+        profile = profile.replace(**changes)
+    pretrain_steps, translate_steps = getattr(args, "pretrain_steps", None), getattr(args, "translate_steps", None)
+    if pretrain_steps is not None or translate_steps is not None:
+        for flag, value in (("--pretrain-steps", pretrain_steps), ("--translate-steps", translate_steps)):
+            if value is not None and value < 1:
+                raise ValueError(f"{flag}: expected a positive number of steps, got {value}")
+        profile = profile.with_budget(pretrain_steps or profile.pretrain_steps, translate_steps)
+    if getattr(args, "data", None) is not None:
+        where = ("random {0} px crops at the stored resolution; evaluation on whole images at the stored resolution"
+                 if profile.crop == "stored" else
+                 "each whole image scaled (shorter side) and centre-cropped to {0} px, for training and evaluation")
+        print(f"data: {where.format(profile.image_size)}")
+    print(f"steps: translate {profile.translate_steps} / pretrain {profile.pretrain_steps} / finetune "
+          f"{profile.finetune_steps} / direct {profile.direct_steps}, batch {profile.batch_size}, lr {profile.lr:g}")
     import torch
 
     on_gpu = (args.device or ("cuda" if torch.cuda.is_available() else "cpu")).startswith("cuda")

@@ -190,3 +190,21 @@ def test_every_command_has_help(capsys):
             main([command, "--help"])
         assert info.value.code == 0
         assert "usage: python -m course_lib " + command in capsys.readouterr().out
+
+
+def test_train_profile_overrides_and_what_it_trains_on(tiny, tmp_path, capsys):
+    main(["make-data", "--out", str(tmp_path / "data"), "--count", "2", "--test-count", "1", "--size", "64"])
+    capsys.readouterr()
+    assert main(["train", "--stage", "direct", "--data", str(tmp_path / "data"), "--out", str(tmp_path / "run"),
+                 "--size", "48", "--width", "4", "--depth", "2", "--batch", "3", "--lr", "0.002", "--crop", "stored",
+                 "--pretrain-steps", "2", "--translate-steps", "1", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "random 48 px crops at the stored resolution" in out
+    assert "translate 1 / pretrain 2 / finetune 1 / direct 3" in out  # the one budget rule
+    ckpt = load_checkpoint(tmp_path / "run" / "direct" / "checkpoint.pt")
+    assert ckpt["step"] == 3
+    saved = ckpt["config"]["profile"]
+    assert (saved["image_size"], saved["width"], saved["depth"], saved["batch_size"], saved["lr"], saved["crop"]) \
+        == (48, 4, 2, 3, 0.002, "stored")
+    assert main(["train", "--stage", "direct", "--out", str(tmp_path / "r2"), "--batch", "0", "--device", "cpu"]) == 2
+    _one_error_line(capsys, "--batch", "positive")
