@@ -240,6 +240,23 @@ assert torch.allclose(solutions_part2.lsgan_discriminator_loss(real_scores, fake
                       0.5 * (lsgan_loss(real_scores, True) + lsgan_loss(fake_scores, False)))
 """),
         md("""
+## Real NIR photos: the shipped translator
+
+The run above is the procedure at a size a CPU trains in a minute; its gray is still close to flat. `course_lib`
+ships weights trained on the 372 VCIP 2020 training pairs (`course_lib.pretrained`, checked by SHA-256 when
+loaded; `python -m course_lib colorize ... --pretrained vcip2020` uses them too). Here is their translator
+G_N2G on three real validation photos that neither the training nor the test split contains, next to the
+*true* gray of each RGB photo, with the PSNR and correlation of the two. Compare with the NIR image itself:
+vegetation is bright in NIR but dark in the gray, sky the other way round.
+"""),
+        code("""
+# NBVAL_IGNORE_OUTPUT
+from course_lib import showcase
+
+fig, gray_stats = showcase.translator_figure("vcip2020")
+viz.show_table(gray_stats)
+"""),
+        md("""
 ## Summary
 
 - Stage 1 is a CycleGAN between NIR and gray (Eq. (1)): two MPFNet generators, two PatchGAN discriminators,
@@ -516,6 +533,19 @@ exercises_part2.check_feature_gan_losses(feature_gan_losses)
         md("*For instructors:*"),
         code("assert exercises_part2.check_feature_gan_losses(solutions_part2.feature_gan_losses)"),
         md("""
+## Real NIR photos: progressive beside direct, with the shipped weights
+
+The same two routes, trained on the 372 VCIP 2020 training pairs (the weights shipped with `course_lib`), on
+three real validation photos, beside the mean training colour painted everywhere (a predictor that learns
+nothing) and the ground truth:
+"""),
+        code("""
+# NBVAL_IGNORE_OUTPUT
+from course_lib import showcase
+
+fig = showcase.routes_figure("vcip2020")
+"""),
+        md("""
 ## Summary
 
 - Stage 3 trains NIR → G_N2G → F_G → RGB with L = L_pf + λ₁ L_tran + λ₂ L_GAN^feat (Eqs. (3)-(5)), starting from
@@ -666,6 +696,23 @@ viz.show_table([{"metric": m, "attention=none vs full model": solutions_part2.im
   the progressive one (`profile.direct_steps`).
 - `benchmarks/ablation.py` runs the full table of configurations over several seeds from the command line.
 
+"""),
+        md("""
+## 6. Table I on real photos, with the shipped weights
+
+Both routes of the weights shipped with `course_lib` (trained on the 372 VCIP 2020 training pairs) scored on the
+three real sample photos, beside the two predictors that learn nothing and the paper's Table I; below it, the
+scores the weights had on all 18 validation pairs when they were trained (`tools/ship_weights.py`). Read every
+row against the mean-colour row: a route at its level has not learned colour.
+"""),
+        code("""
+# NBVAL_IGNORE_OUTPUT
+from IPython.display import Markdown, display
+from course_lib import showcase
+
+display(Markdown(showcase.scores_table("vcip2020")))
+"""),
+        md("""
 ## Summary
 
 - `course_lib.metrics.evaluate` + `format_table` give Table I's layout (mean ± std over images); LPIPS is
@@ -854,7 +901,22 @@ Reading the comparison:
 - The mean-colour and NIR-copy rows are the floor: a row at their level has learned nothing about colour.
 - LPIPS needs the AlexNet weights (on Colab they download on first use); n/a means they were not available.
 - On rendered scenes the paper's numbers are not comparable at all: different images, different difficulty.
+"""),
+        md("""
+## 6. The shipped weights on the real photos
 
+Whatever the run above could do on this machine, `course_lib` ships weights trained on the 372 VCIP 2020
+training pairs on a CPU (`tools/ship_weights.py` records how); here they are on three real validation photos
+that are in neither the training nor the test split:
+"""),
+        code("""
+# NBVAL_IGNORE_OUTPUT
+from course_lib import showcase
+
+fig = showcase.routes_figure("vcip2020")
+display(Markdown(showcase.scores_table("vcip2020")))
+"""),
+        md("""
 ## Summary
 
 - `download("vcip2020", ROOT)` fetches and verifies the challenge data file by file; `download("epfl", ROOT)` the
