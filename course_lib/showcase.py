@@ -7,6 +7,7 @@ three VCIP 2020 validation pairs in neither the challenge's training nor its tes
 downloaded:
 
 * :func:`translator_figure` - NIR | the translator's gray | the true gray, with PSNR and correlation;
+* :func:`colouriser_figure` - the colouriser F_G given the true gray and given the NIR image (the domain gap);
 * :func:`routes_figure` - NIR | progressive | direct | mean training colour | ground truth;
 * :func:`scores_table` - Table I's metrics of both routes and of the two predictors that learn nothing on the
   sample pairs, beside the paper's rows and the scores the registry records for the 18 validation pairs.
@@ -22,7 +23,8 @@ from typing import Any
 
 import torch
 
-__all__ = ["translator_figure", "routes_figure", "scores_table", "sample_items", "mean_colour_of_samples"]
+__all__ = ["translator_figure", "colouriser_figure", "routes_figure", "scores_table", "sample_items",
+           "mean_colour_of_samples"]
 
 
 def sample_items(name: str = "vcip2020") -> list[dict]:
@@ -88,6 +90,28 @@ def translator_figure(name: str = "vcip2020", samples: str = "vcip2020"):
         axes[row][0].set_ylabel(item["name"], fontsize=8)
     fig.tight_layout()
     return fig, stats
+
+
+def colouriser_figure(name: str = "vcip2020", samples: str = "vcip2020"):
+    """gray | F_G(gray) | NIR | F_G(NIR) | ground truth for each sample pair, with the PSNR of both colourisations;
+    F_G is the shipped progressive route's colouriser (after fine-tuning). Returns ``(figure, rows)``."""
+    from .data import to_gray
+    from .metrics import psnr_per_image
+    from .pretrained import load_pretrained
+    from .viz import show_images
+
+    f_g = load_pretrained(name, route="progressive").f_g
+    pictures, titles, rows = [], [], []
+    for item in sample_items(samples):
+        gray = to_gray(item["rgb"])
+        with torch.no_grad():
+            from_gray, from_nir = (f_g(x[None])[-1][0].clamp(-1, 1) for x in (gray, item["nir"]))
+        p_gray = float(psnr_per_image(from_gray[None], item["rgb"][None])[0])
+        p_nir = float(psnr_per_image(from_nir[None], item["rgb"][None])[0])
+        rows.append({"name": item["name"], "F_G(gray) PSNR": p_gray, "F_G(NIR) PSNR": p_nir})
+        pictures += [gray, from_gray, item["nir"], from_nir, item["rgb"]]
+        titles += ["true gray", f"F_G(gray): {p_gray:.1f} dB", "NIR", f"F_G(NIR): {p_nir:.1f} dB", "ground truth"]
+    return show_images(pictures, titles=titles, ncols=5, size=1.8), rows
 
 
 def routes_figure(name: str = "vcip2020", samples: str = "vcip2020"):

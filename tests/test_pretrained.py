@@ -360,6 +360,15 @@ def test_showcase_uses_the_registered_weights_on_the_sample_photos(registered):
     assert stats[0]["translated_corr"] == pytest.approx(corr, abs=1e-5)
     # the NIR image's own score against the true gray is measured too, and differs from the translation's
     assert stats[0]["nir_corr"] != pytest.approx(stats[0]["translated_corr"], abs=1e-3)
+    fig, rows = showcase.colouriser_figure("tiny")
+    f_g = load_pretrained("tiny", route="progressive").f_g
+    item = showcase.sample_items()[1]
+    with torch.no_grad():
+        expected = f_g(to_gray(item["rgb"])[None])[-1].clamp(-1, 1)
+    from course_lib.metrics import psnr_per_image
+
+    assert rows[1]["F_G(gray) PSNR"] == pytest.approx(float(psnr_per_image(expected, item["rgb"][None])[0]), abs=1e-6)
+    assert len(fig.axes) == 15 and fig.axes[1].get_title().startswith("F_G(gray)")
     fig = showcase.routes_figure("tiny")
     assert [a.get_title() for a in fig.axes[:5]] == ["NIR", "progressive", "direct", "mean colour", "ground truth"]
     table = showcase.scores_table("tiny")

@@ -359,6 +359,18 @@ assert all(math.isfinite(r["PSNR (dB)"]) for r in rows)
 With a trained F_G (the `course` profile) F_G(gray) is clearly better than F_G(NIR). In the `smoke` profile
 F_G has trained for a handful of steps and both are poor.
 
+Here is a trained F_G: the colouriser of the weights shipped with `course_lib` (trained on the 372 VCIP 2020
+training pairs, then fine-tuned in stage 3), on three real validation photos. Given the *true* gray it gets the
+brightness right and only has to add colour; given the NIR image it inherits NIR's tones:
+"""),
+        code("""
+# NBVAL_IGNORE_OUTPUT
+from course_lib import showcase
+
+fig, rows = showcase.colouriser_figure("vcip2020")
+viz.show_table(rows)
+"""),
+        md("""
 ## 6. Exercise: L_pp, Eq. (2)
 
 Write the pre-training loss: for each of F_G's predictions (coarsest first), L_mix between the prediction and
