@@ -115,9 +115,10 @@ class DirectConfig(StageConfig):
 
 #: Stage-config choices that come with a profile (the paper's defaults elsewhere). ``cpu``: the translator gets
 #: a paired L1 term (lambda_paired = 10) besides Eq. (1)'s CycleGAN terms -- "we have both paired NIR-grayscale
-#: images and unpaired grayscale images" (Section II.C). Measured on VCIP 2020 (128 px crops, width 8): the
-#: unpaired translator's gray correlates 0.08 with the true gray after 30 steps (the NIR image itself: 0.32),
-#: the paired one 0.30-0.31 after 30-90 steps, 13.5 dB against the true gray at 90 steps (NIR itself: 12.2 dB).
+#: images and unpaired grayscale images" (Section II.C). Measured on VCIP 2020 (128 px crops, width 8; one-seed
+#: probes, `python benchmarks/probes.py translator --root DIR --paired 0|10`): the unpaired translator's gray
+#: correlates 0.08 with the true gray after 30 steps (the NIR image itself: 0.32), the paired one 0.29-0.31 after
+#: 30-90 steps, 13.5 dB against the true gray at 90 steps (NIR itself: 12.2 dB).
 PROFILE_RECIPES: dict[str, dict[str, Any]] = {
     "cpu": {"weights": LossWeights(lambda_paired=10.0)},
 }

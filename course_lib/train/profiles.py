@@ -180,8 +180,8 @@ PROFILES: dict[str, Profile] = {
     ),
     # A laptop CPU (2 cores) on real data (VCIP 2020): the three stages and the direct route in about half an
     # hour (measured: benchmarks/vcip_cpu.py). 128 px crops at the stored 256 px resolution (crop="stored"),
-    # batch 8, lr 5e-4 (5x the paper's, so that a few hundred steps move the networks; 2e-3 measured no
-    # better). The translator gets few steps because one translate step costs about six colouriser steps
+    # batch 8, lr 5e-4 (5x the paper's, so that a few hundred steps move the networks; 2e-3 was no
+    # better in a one-seed probe: `python benchmarks/probes.py direct --root DIR --lr 2e-3`). The translator gets few steps because one translate step costs about six colouriser steps
     # (six generator passes), and finetune steps seven.
     "cpu": Profile(
         name="cpu", image_size=128, width=8, depth=3, batch_size=8,

@@ -1,0 +1,138 @@
+"""Short probes on VCIP 2020 behind the choices of the `cpu` profile and the README's diagnosis (not a benchmark:
+one seed, a few hundred steps, one thread). Each prints JSON lines as it goes.
+
+    python benchmarks/probes.py translator --root DIR --paired 0  --steps 60    # unpaired CycleGAN translator
+    python benchmarks/probes.py translator --root DIR --paired 10 --steps 120   # with the paired L1 term (cpu recipe)
+    python benchmarks/probes.py direct --root DIR --lr 5e-4 --steps 900         # direct route; also --lr 2e-3,
+                                                                                # --alpha 0 (pure L1), --norm none
+    python benchmarks/probes.py supervised-translator --root DIR --colouriser RUN/pretrain --steps 600
+
+* ``translator``: stage 1 (``course_lib.train.translate``) at the cpu profile's sizes; after each quarter of the
+  steps, its gray on the 18 validation pairs against the true gray (PSNR, correlation, std).
+* ``direct``: ``train_direct`` at the cpu profile's sizes; validation PSNR / SSIM / AE after each sixth.
+* ``supervised-translator``: G_N2G trained with plain supervised steps (NIR -> the pair's gray, L_mix, one
+  generator pass, no CycleGAN), then composed with a pre-trained F_G (a ``pretrain`` stage folder) without
+  fine-tuning; validation scores every 200 steps.
+
+Run folders go to ``--out`` (default ``runs/probes``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import warnings
+from pathlib import Path
+
+import torch
+
+from course_lib.data import VCIP2020, to_gray
+from course_lib.losses import LossWeights, multiscale_mix_loss
+from course_lib.metrics import colourfulness, evaluate, psnr_per_image
+from course_lib.train import DirectConfig, get_profile, load_stage, make_configs, train_direct, translate
+from course_lib.train.configs import build_model, default_config, mpfnet_spec
+from course_lib.train.inference import ProgressiveColorizer
+from course_lib.train.loop import PairBatches, training_data
+
+
+def _val(root: Path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Validation/test_options.py
+        val = VCIP2020(root, "val")
+    nir = torch.stack([val[i]["nir"] for i in range(len(val))])
+    rgb = torch.stack([val[i]["rgb"] for i in range(len(val))])
+    return val, nir, rgb, to_gray(rgb)
+
+
+def _gray_stats(pred: torch.Tensor, true: torch.Tensor) -> dict:
+    g = pred.clamp(-1, 1)
+    return {"gray_psnr": round(float(psnr_per_image(g.expand(-1, 3, -1, -1), true.expand(-1, 3, -1, -1)).mean()), 2),
+            "gray_corr": round(float(torch.corrcoef(torch.stack([g.flatten(), true.flatten()]))[0, 1]), 3),
+            "gray_std": round(float(g.std()), 3)}
+
+
+def probe_translator(args, profile) -> None:
+    _, nir, _, gray = _val(args.root)
+    print(json.dumps({"step": 0, "what": "NIR as the gray", **_gray_stats(nir, gray)}), flush=True)
+    config = make_configs(profile, weights=LossWeights(lambda_paired=args.paired))["translate"]
+    t0 = time.process_time()
+    for k in range(1, 5):
+        steps = max(1, args.steps * k // 4)
+        r = translate(profile.replace(translate_steps=steps), args.out / f"translator-p{args.paired:g}", args.root,
+                      config)
+        with torch.no_grad():
+            out = r.models["g_n2g"](nir)[-1]
+        print(json.dumps({"step": steps, "cpu_s": round(time.process_time() - t0), **_gray_stats(out, gray)}),
+              flush=True)
+
+
+def probe_direct(args, profile) -> None:
+    val, _, _, _ = _val(args.root)
+    config = DirectConfig(alpha=args.alpha, norm=args.norm)
+    name = f"direct-lr{args.lr:g}-a{args.alpha:g}-{args.norm}"
+    t0 = time.process_time()
+    for k in range(1, 7):
+        steps = max(1, args.steps * k // 6)
+        r = train_direct(profile.replace(direct_steps=steps, checkpoint_every=steps), args.out / name, args.root,
+                         config)
+        s = evaluate(r.colorizer, val, lpips=False).summary
+        print(json.dumps({"step": steps, "cpu_s": round(time.process_time() - t0), "psnr": round(s["psnr"][0], 2),
+                          "ssim": round(s["ssim"][0], 3), "ae": round(s["ae"][0], 2)}), flush=True)
+
+
+def probe_supervised_translator(args, profile) -> None:
+    val, nir, _, gray = _val(args.root)
+    torch.manual_seed(0)
+    data, _ = training_data(args.root, profile)
+    batches = PairBatches(data, profile.batch_size, seed=0, size=profile.image_size, augment=True, crop=profile.crop)
+    g = build_model(mpfnet_spec(1, 1, profile, default_config("translate", profile)))
+    opt = torch.optim.Adam(g.parameters(), lr=profile.lr, betas=(0.5, 0.999))
+    f_g = load_stage(Path(args.colouriser).parent, "pretrain")["f_g"]
+    t0 = time.process_time()
+    for step in range(1, args.steps + 1):
+        b = batches.get(step, torch.device("cpu"))
+        loss = multiscale_mix_loss(g(b["nir"]), to_gray(b["rgb"]))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % 200 == 0 or step == args.steps:
+            g.eval()
+            colorizer = ProgressiveColorizer(g, f_g).eval()
+            with torch.no_grad():
+                stats = _gray_stats(g(nir)[-1], gray)
+                cf = float(colourfulness(colorizer(nir)).mean())
+            s = evaluate(colorizer, val, lpips=False).summary
+            print(json.dumps({"step": step, "cpu_s": round(time.process_time() - t0), **stats,
+                              "progressive_psnr": round(s["psnr"][0], 2), "ssim": round(s["ssim"][0], 3),
+                              "ae": round(s["ae"][0], 2), "colourfulness": round(cf, 1)}), flush=True)
+            g.train()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("probe", choices=["translator", "direct", "supervised-translator"])
+    parser.add_argument("--root", required=True, type=Path, help="VCIP 2020 folder")
+    parser.add_argument("--out", default=Path("runs/probes"), type=Path)
+    parser.add_argument("--steps", type=int, default=120)
+    parser.add_argument("--lr", type=float, default=5e-4)
+    parser.add_argument("--paired", type=float, default=10.0, help="translator: lambda_paired")
+    parser.add_argument("--alpha", type=float, default=0.84, help="direct: SSIM weight of L_mix")
+    parser.add_argument("--norm", default="instance", choices=["instance", "batch", "none"])
+    parser.add_argument("--colouriser", default=None, help="supervised-translator: a pretrain stage folder")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    profile = get_profile("cpu", verbose=False).replace(lr=args.lr, sample_every=10**6, checkpoint_every=10**6)
+    if args.probe == "translator":
+        probe_translator(args, profile)
+    elif args.probe == "direct":
+        probe_direct(args, profile)
+    else:
+        if args.colouriser is None:
+            parser.error("supervised-translator needs --colouriser RUN/pretrain")
+        probe_supervised_translator(args, profile)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
