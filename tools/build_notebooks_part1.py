@@ -1,15 +1,33 @@
 """Generate notebooks 00-06 of the course from this file (nbformat), without outputs.
 
     python tools/build_notebooks_part1.py            # writes notebooks/00_setup.ipynb ... 06_losses_and_metrics.ipynb
+    python tools/build_notebooks_part1.py 04_feb     # only that one
+    python tools/build_notebooks_part1.py --out DIR  # into DIR instead of notebooks/
 
 The notebooks are the course's source of truth for students; this script is only a convenient way to author
 them (plain Python strings are easier to review than JSON). Edit here and regenerate, or edit the notebooks in
 Jupyter and stop using the script: either way, commit them without outputs. Every code cell only uses
-``course_lib`` (tested code) and is run by ``pytest --nbval-lax notebooks/``.
+``course_lib`` (tested code) and is run by ``pytest --nbval-lax notebooks/``. ``tests/test_notebooks_source.py``
+rebuilds every notebook and fails when a committed one differs from what the builders make, so a notebook edited
+in Jupyter must be brought back here (or the builders retired) before it is committed.
+
+The repository address has one home: ``Repository`` under ``[project.urls]`` in ``pyproject.toml``. The builders
+read it from there (:func:`repository_url`) for every notebook's Colab badge and install cell; the installed
+package carries it in its metadata (``importlib.metadata.metadata("course_lib").get_all("Project-URL")``); the
+README's Colab links are written by hand and the same test checks that they agree. For a fork: change that one
+line, regenerate both parts (``python tools/build_notebooks_part1.py && python tools/build_notebooks_part2.py``)
+and update the README's links.
+
+On Colab the install cell also enables Colab's custom widget manager (``output.enable_custom_widget_manager()``),
+through which Colab renders ipywidgets 8 (what ``course_lib`` requires). Every notebook gets it, not only those
+with a panel (notebook 10's ablation panel): every ``tqdm.auto`` progress bar in a notebook is an ipywidget too.
+Off Colab the cell does nothing.
 """
 
 from __future__ import annotations
 
+import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -18,8 +36,27 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-ORG_REPO = "nir-colorization-course/course"  # must match the repository's GitHub location
 BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+GITHUB = "https://github.com/"
+
+
+def repository_url(pyproject: Path = ROOT / "pyproject.toml") -> str:
+    """The course repository's address, ``Repository`` under ``[project.urls]`` in pyproject.toml (its one home)."""
+    text = pyproject.read_text(encoding="utf-8")
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: read the one line
+        match = re.search(r'^\[project\.urls\][^\[]*?^Repository\s*=\s*"([^"]+)"', text, flags=re.M | re.S)
+        url = match.group(1) if match else None
+    else:
+        url = tomllib.loads(text).get("project", {}).get("urls", {}).get("Repository")
+    if not url or not url.startswith(GITHUB):
+        raise SystemExit(f"{pyproject}: [project.urls] Repository must be a {GITHUB}<organisation>/<repository> "
+                         f"address (Colab opens notebooks from GitHub), found {url!r}")
+    return url.rstrip("/")
+
+
+ORG_REPO = repository_url()[len(GITHUB):]  # "<organisation>/<repository>", as Colab's GitHub links want it
 
 
 def md(text: str):
@@ -40,16 +77,20 @@ def header(name: str, title: str, goal: str) -> list:
 
 > The Colab link and the install cell below point at `github.com/{ORG_REPO}`. If the course lives
 > elsewhere (a fork, another organisation), change the organisation/repository in both so they match the
-> repository's GitHub location.
+> repository's GitHub location (maintainers: set `Repository` under `[project.urls]` in `pyproject.toml` and
+> regenerate the notebooks with `tools/build_notebooks_part1.py` and `tools/build_notebooks_part2.py`).
 
 **Goal.** {goal}
 """),
         code(f"""
-# On Colab: install the course package from GitHub. On your own machine (package already installed) this does nothing.
+# On Colab: install the course package from GitHub and let Colab render ipywidgets 8 (the progress bars and
+# panels). On your own machine (package already installed) this does nothing.
 import sys
 if "google.colab" in sys.modules:
     import subprocess
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/{ORG_REPO}"], check=True)
+    from google.colab import output
+    output.enable_custom_widget_manager()
 """),
     ]
 
@@ -85,7 +126,8 @@ from course_lib import exercises, solutions, viz
 ## 1. Where am I running?
 
 Everything in this course runs on a CPU in the small **smoke** profile (64 px images, narrow networks, a few
-training steps) and on a GPU in the **course** profile (256 px, the paper's sizes, ~30 min of training in total).
+training steps) and on a GPU in the **course** profile (256 px, the paper's sizes; about 30 min of training in
+total on a Colab T4 is an estimate, not yet measured on a GPU).
 On Colab, pick a GPU under *Runtime → Change runtime type* before you start.
 """),
         code("""
@@ -1092,19 +1134,25 @@ def build(name: str, builders: dict | None = None) -> nbformat.NotebookNode:
 
 
 def main(argv: list[str], builders: dict | None = None) -> int:
-    """Write the notebooks named in ``argv`` (all of ``builders`` when empty) into notebooks/."""
+    """Write the notebooks named in ``argv`` (all of ``builders`` when none is named) into notebooks/, or into
+    the folder given by ``--out DIR``."""
     builders = BUILDERS if builders is None else builders
-    names = argv or list(builders)
+    parser = argparse.ArgumentParser(description="Generate course notebooks (no outputs).")
+    parser.add_argument("names", nargs="*", metavar="NAME", help=f"some of {list(builders)} (default: all)")
+    parser.add_argument("--out", type=Path, default=NOTEBOOKS, help="output folder (default: notebooks/)")
+    args = parser.parse_args(argv)
+    names = args.names or list(builders)
     unknown = [n for n in names if n not in builders]
     if unknown:
         raise SystemExit(f"unknown notebook(s) {unknown}; expected some of {list(builders)}")
-    NOTEBOOKS.mkdir(exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
     for name in names:
         notebook = build(name, builders)
         nbformat.validate(notebook)
-        path = NOTEBOOKS / f"{name}.ipynb"
+        path = args.out / f"{name}.ipynb"
         nbformat.write(notebook, path)
-        print(f"wrote {path.relative_to(ROOT)} ({len(notebook.cells)} cells)")
+        shown = path.resolve().relative_to(ROOT) if path.resolve().is_relative_to(ROOT) else path
+        print(f"wrote {shown} ({len(notebook.cells)} cells)")
     return 0
 
 

@@ -1,9 +1,11 @@
 """Generate notebooks 07-11 of the course from this file (nbformat), without outputs.
 
     python tools/build_notebooks_part2.py            # writes notebooks/07_cyclegan_translator.ipynb ... 11_real_data
+    python tools/build_notebooks_part2.py --out DIR  # into DIR instead (names select notebooks, as in part 1)
 
 Same conventions as ``tools/build_notebooks_part1.py`` (whose header, Colab link and install cell it reuses, so
-the course looks like one course): a story per notebook (goal, picture, code, experiment, exercise, summary),
+the course looks like one course; the repository address comes from ``[project.urls]`` in pyproject.toml, see
+part 1's docstring): a story per notebook (goal, picture, code, experiment, exercise, summary),
 short code cells that only call ``course_lib``, ``# NBVAL_IGNORE_OUTPUT`` on cells whose output varies, and
 what must hold asserted in the cells. Run folders go under ``runs/`` (git-ignored) or Google Drive on Colab.
 """
@@ -811,9 +813,9 @@ against the list shipped inside `course_lib`. Files already there and correct ar
 it twice, or after a disconnect, only fetches what is missing; a corrupt file never replaces a good one.
 `download("epfl", ROOT)` does the same for EPFL's `nirscene1.zip` (952 MB, resumable).
 
-On Colab the cell below downloads into `/content/data/vcip2020` (the local disk: a minute per session, faster to
-read than Drive). Elsewhere it uses `NIR_DATA_ROOT` or `data/vcip2020` if they exist, and otherwise explains how to
-get the data; set `GET_DATA = True` to fetch it from here.
+On Colab the cell below downloads into `/content/data/vcip2020` (the local disk: an estimated minute per session,
+not timed on Colab; faster to read than Drive). Elsewhere it uses `NIR_DATA_ROOT` or `data/vcip2020` if they
+exist, and otherwise explains how to get the data; set `GET_DATA = True` to fetch it from here.
 """),
         code("""
 # NBVAL_IGNORE_OUTPUT
