@@ -86,7 +86,7 @@ def probe_supervised_translator(args, profile) -> None:
     torch.manual_seed(0)
     data, _ = training_data(args.root, profile)
     batches = PairBatches(data, profile.batch_size, seed=0, size=profile.image_size, augment=True, crop=profile.crop)
-    g = build_model(mpfnet_spec(1, 1, profile, default_config("translate", profile)))
+    g = build_model(mpfnet_spec(1, 1, profile, default_config("translate", profile), translator=True))
     opt = torch.optim.Adam(g.parameters(), lr=profile.lr, betas=(0.5, 0.999))
     f_g = load_stage(Path(args.colouriser).parent, "pretrain")["f_g"]
     t0 = time.process_time()

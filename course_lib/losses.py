@@ -15,6 +15,7 @@ in float32 even under autocast (the constants C1 = 1e-4, C2 = 9e-4 underflow in 
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from typing import Sequence
@@ -35,6 +36,7 @@ __all__ = [
     "SSIM_WINDOW",
     "MS_SSIM_WEIGHTS",
     "MS_SSIM_MIN_SIZE",
+    "range_checks",
 ]
 
 # --- SSIM constants (Wang et al. 2004; scikit-image's gaussian_weights=True settings) -------------------------
@@ -56,6 +58,25 @@ MS_SSIM_MIN_SIZE = SSIM_WINDOW * 2 ** (len(MS_SSIM_WEIGHTS) - 1)
 MS_SSIM_CLAMP = 1e-6
 
 _RANGE_TOLERANCE = 1e-3  # float16 / resampling round-off allowed beyond [-1, 1]
+_RANGE_CHECKS = [True]   # see range_checks()
+
+
+@contextlib.contextmanager
+def range_checks(enabled: bool):
+    """Turn the losses' value-range check on or off inside a ``with`` block (it is on by default).
+
+    Checking that an image lies in [-1, 1] needs its minimum and maximum on the host: on a GPU every check waits
+    for the device (about 18 such waits per fine-tuning step). The training stages therefore switch it off in
+    their hot loop, where the inputs are the data (checked once at the data boundary, on the CPU) and network
+    outputs (bounded by tanh); calls from anywhere else (tests, notebooks, student code) keep the check. Shape
+    and dtype checks stay on: they read no tensor values.
+    """
+    previous = _RANGE_CHECKS[0]
+    _RANGE_CHECKS[0] = bool(enabled)
+    try:
+        yield
+    finally:
+        _RANGE_CHECKS[0] = previous
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -72,7 +93,7 @@ def _check_image(x: torch.Tensor, name: str, check_range: bool = True) -> None:
         )
     if x.dim() != 4:
         raise ValueError(f"{name}: expected a 4-D tensor (N, C, H, W), got shape {tuple(x.shape)}")
-    if check_range and x.numel() > 0:
+    if check_range and _RANGE_CHECKS[0] and x.numel() > 0:
         with torch.no_grad():
             lo, hi = torch.aminmax(x.detach())
             lo, hi = float(lo), float(hi)

@@ -466,3 +466,49 @@ def test_count_parameters():
     layer.bias.requires_grad_(False)
     assert count_parameters(layer, trainable_only=True) == 2 * 3 * 9
     assert init_weights(layer) is layer
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# per-scale FEB depths
+# ---------------------------------------------------------------------------------------------------------------
+def _innermost_sizes(net: MPFNet, size: int) -> list[int]:
+    """The spatial size of each FEB's bottleneck for a size x size input (recorded with forward hooks)."""
+    sizes = []
+    hooks = [feb.bottleneck.register_forward_hook(lambda m, a, out: sizes.append(out.shape[-1]))
+             for feb in net.febs]
+    net(torch.zeros(1, net.in_channels, size, size))
+    for h in hooks:
+        h.remove()
+    return sizes
+
+
+def test_per_scale_depths_stop_every_feb_at_the_same_size():
+    uniform = MPFNet(1, 3, width=4, depth=5)
+    per_scale = MPFNet(1, 3, width=4, depth=(3, 4, 5))
+    assert [feb.depth for feb in per_scale.febs] == [3, 4, 5]
+    assert _innermost_sizes(uniform, 256) == [2, 4, 8]     # the 1/4 scale went down to 2 x 2
+    assert _innermost_sizes(per_scale, 256) == [8, 8, 8]
+    assert uniform.multiple == 128 and per_scale.multiple == 32
+    # fewer parameters: the coarse scales lose their deepest (widest) levels
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert count(per_scale) < count(uniform)
+
+
+def test_per_scale_depths_pad_odd_sizes_and_train():
+    net = MPFNet(1, 3, width=4, depth=[1, 2, 3])   # a list is accepted and stored as a tuple
+    assert net.config.depth == (1, 2, 3) and net.multiple == 8   # every scale: 2**(2 - s) * 2**depth_s = 8
+    x = torch.rand(2, 1, 37, 50) * 2 - 1
+    outs = net(x)
+    assert [tuple(o.shape[-2:]) for o in outs] == [(10, 13), (19, 25), (37, 50)]
+    sum(o.mean() for o in outs).backward()
+    # every FEB (each scale) receives a gradient
+    assert all(feb.stem.weight.grad is not None and feb.stem.weight.grad.abs().sum() > 0 for feb in net.febs)
+
+
+def test_per_scale_depths_must_match_the_scales():
+    with pytest.raises(ValueError, match=r"depth.*2 per-scale depths.*3 scale"):
+        MPFNetConfig(depth=(3, 4), scales=3)
+    with pytest.raises(ValueError, match="depth must be a positive integer or a list"):
+        MPFNetConfig(depth=(3, 0, 5))
+    assert MPFNetConfig(depth=(4, 5), scales=2).depths == (4, 5)
+    assert MPFNetConfig(depth=3, scales=2).depths == (3, 3)

@@ -93,8 +93,9 @@ def test_export_keeps_only_generators_in_float16(run_dir, exported):
             assert floats and all(t.dtype == torch.float16 for t in floats)
             for key, tensor in state.items():
                 assert torch.allclose(tensor.float(), ckpt["models"][name][key].float(), atol=1e-2, rtol=1e-3)
+    # the finished checkpoints already hold weights only (float32, and G_G2N): float16 and two fewer nets halve it
     checkpoints = sum((run_dir / s / "checkpoint.pt").stat().st_size for s in ("finetune", "direct"))
-    assert file.stat().st_size < checkpoints / 5, (file.stat().st_size, checkpoints)
+    assert file.stat().st_size < checkpoints / 2, (file.stat().st_size, checkpoints)
 
 
 def test_export_refuses_an_unfinished_checkpoint(run_dir, tmp_path):

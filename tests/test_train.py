@@ -78,23 +78,69 @@ def test_paper_profile_follows_section_III_A():
 # ---------------------------------------------------------------------------------------------------------------
 # resume: N straight == N/2 + resume + N/2
 # ---------------------------------------------------------------------------------------------------------------
+def _stop_at(step_to_stop):
+    def callback(step, losses):
+        if step == step_to_stop:
+            raise KeyboardInterrupt
+    return callback
+
+
 def test_pretrain_resume_continues_the_same_trajectory(tmp_path):
     straight = pretrain(_steps(4), tmp_path / "a", device="cpu")
-    pretrain(_steps(2), tmp_path / "b", device="cpu")
+    with pytest.raises(TrainingInterrupted):
+        pretrain(_steps(4), tmp_path / "b", device="cpu", callback=_stop_at(2))
     resumed = pretrain(_steps(4), tmp_path / "b", device="cpu")
     assert resumed.step == 4
     _assert_same_weights(straight.models, resumed.models)
     assert _read_csv(straight.log) == _read_csv(resumed.log)  # the log continues too
-    # the optimizer state continues as well
-    a = load_checkpoint(straight.checkpoint)["optimizers"]["f_g"]["state"]
-    b = load_checkpoint(resumed.checkpoint)["optimizers"]["f_g"]["state"]
-    assert all(torch.equal(a[i]["exp_avg_sq"], b[i]["exp_avg_sq"]) for i in a)
+
+
+def test_resume_restores_the_optimizer_state(tmp_path):
+    # in-progress checkpoints (step 3 of 4) of a straight run and of a run resumed at step 2 hold the same Adam
+    # moments: the optimizer state continues across a resume
+    with pytest.raises(TrainingInterrupted):
+        pretrain(_steps(4, checkpoint_every=100), tmp_path / "a", device="cpu", callback=_stop_at(3))
+    with pytest.raises(TrainingInterrupted):
+        pretrain(_steps(4, checkpoint_every=100), tmp_path / "b", device="cpu", callback=_stop_at(2))
+    with pytest.raises(TrainingInterrupted):
+        pretrain(_steps(4, checkpoint_every=100), tmp_path / "b", device="cpu", callback=_stop_at(3))
+    a = load_checkpoint(tmp_path / "a" / "pretrain" / "checkpoint.pt")
+    b = load_checkpoint(tmp_path / "b" / "pretrain" / "checkpoint.pt")
+    assert a["step"] == b["step"] == 3 and not a["weights_only"]
+    sa, sb = a["optimizers"]["f_g"]["state"], b["optimizers"]["f_g"]["state"]
+    assert sa and all(torch.equal(sa[i]["exp_avg_sq"], sb[i]["exp_avg_sq"]) for i in sa)
+
+
+def test_finished_stage_keeps_weights_only_and_can_continue(tmp_path, capsys):
+    first = translate(_steps(2), tmp_path, device="cpu")
+    ckpt = load_checkpoint(first.checkpoint)
+    assert ckpt["finished"] and ckpt["weights_only"]
+    assert sorted(ckpt["models"]) == ["d_g", "d_n", "g_g2n", "g_n2g"]   # what fine-tuning continues
+    assert ckpt["optimizers"] == {} and ckpt["pools"] == {} and ckpt["scaler"] == {}
+    in_progress = tmp_path / "running"
+    with pytest.raises(TrainingInterrupted):
+        translate(_steps(2, checkpoint_every=100), in_progress, device="cpu", callback=_stop_at(1))
+    full = (in_progress / "translate" / "checkpoint.pt").stat().st_size
+    # Adam's two moments and the pools go: the finished file is less than half of the in-progress one
+    assert first.checkpoint.stat().st_size < 0.5 * full
+    # the same weights come back, and asking for more steps continues from them with a fresh optimizer
+    again = translate(_steps(2), tmp_path, device="cpu")
+    _assert_same_weights(first.models, again.models)
+    longer = translate(_steps(3), tmp_path, device="cpu")
+    assert longer.step == 3 and "continuing a finished stage from step 2 to 3" in capsys.readouterr().out
+    # a finished pretrain keeps F_G only; a finished fine-tuning the three generators
+    pretrain(_steps(2), tmp_path, device="cpu")
+    assert sorted(load_checkpoint(tmp_path / "pretrain" / "checkpoint.pt")["models"]) == ["f_g"]
+    tuned = finetune(_steps(2), tmp_path, device="cpu")
+    assert sorted(load_checkpoint(tuned.checkpoint)["models"]) == ["f_g", "g_g2n", "g_n2g"]
+    assert sorted(load_stage(tmp_path, "finetune")) == ["f_g", "g_g2n", "g_n2g"]
 
 
 def test_translate_resume_continues_the_same_trajectory(tmp_path):
     config = TranslateConfig(pool_size=2)  # full after step 1: step 2's random swaps must resume too
     straight = translate(_steps(2), tmp_path / "a", config=config, device="cpu")
-    translate(_steps(1), tmp_path / "b", config=config, device="cpu")
+    with pytest.raises(TrainingInterrupted):
+        translate(_steps(2), tmp_path / "b", config=config, device="cpu", callback=_stop_at(1))
     resumed = translate(_steps(2), tmp_path / "b", config=config, device="cpu")
     _assert_same_weights(straight.models, resumed.models)
     assert _read_csv(straight.log) == _read_csv(resumed.log)
@@ -161,10 +207,13 @@ def full_run(tmp_path_factory):
     return out, run_all(TINY, out, device="cpu", direct_models=("mpfnet", "unet"))
 
 
-def test_checkpoint_content_loads_with_weights_only(full_run):
-    path = full_run[0] / "translate" / "checkpoint.pt"
+def test_checkpoint_content_loads_with_weights_only(tmp_path):
+    # an in-progress checkpoint (step 2 of 3) holds everything needed to continue
+    with pytest.raises(TrainingInterrupted):
+        translate(_steps(3, checkpoint_every=100), tmp_path, device="cpu", callback=_stop_at(2))
+    path = tmp_path / "translate" / "checkpoint.pt"
     ckpt = torch.load(path, weights_only=True)
-    assert ckpt["step"] == 2 and ckpt["stage"] == "translate"
+    assert ckpt["step"] == 2 and ckpt["stage"] == "translate" and not ckpt["weights_only"]
     assert set(ckpt["models"]) == {"g_n2g", "g_g2n", "d_n", "d_g"} and set(ckpt["optimizers"]) == {"g", "d"}
     assert {"torch", "numpy", "python"} <= set(ckpt["rng"])
     assert isinstance(ckpt["config"], dict) and ckpt["config"]["weights"]["lambda_cyc"] == 1.0
@@ -299,3 +348,113 @@ def test_crop_stored_trains_on_crops_at_the_stored_resolution(tmp_path):
     assert any(torch.equal(crop, img[t:t + 16, l:l + 16]) for img in full for t in range(25) for l in range(33))
     with pytest.raises(ValueError, match="crop"):
         PROFILES["smoke"].replace(crop="squash")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# course sizes, no hidden host syncs, prefetch
+# ---------------------------------------------------------------------------------------------------------------
+def test_course_profile_feb_depths_stop_at_8px_and_translator_is_narrower():
+    from course_lib.train.configs import build_model, make_configs, mpfnet_spec, patch_disc_spec
+
+    course = PROFILES["course"]
+    configs = make_configs(course)
+    f_g = mpfnet_spec(1, 3, course, configs["pretrain"])
+    g = mpfnet_spec(1, 1, course, configs["translate"], translator=True)
+    assert g["config"]["width"] == course.translator_width < f_g["config"]["width"] == course.width
+    for s, depth in enumerate(f_g["config"]["depth"]):   # scale s sees image_size / 2**(2 - s) pixels
+        assert course.image_size // 2 ** (2 - s) // 2 ** depth == 8
+    assert patch_disc_spec(1, course, configs["translate"])["width"] == 2 * course.translator_width
+    # a 2-scale ablation keeps the depths of the two finest scales
+    two = mpfnet_spec(1, 3, course, make_configs(course, scales=2)["pretrain"])
+    assert tuple(two["config"]["depth"]) == tuple(course.depth[1:])
+    assert build_model(two).config.depths == tuple(course.depth[1:])
+
+
+def test_translate_builds_translators_at_the_translator_width(tmp_path):
+    profile = _steps(1).replace(translator_width=2, depth=(1, 1, 2))
+    result = translate(profile, tmp_path, device="cpu")
+    assert result.models["g_n2g"].config.width == 2 and result.models["g_n2g"].config.depth == (1, 1, 2)
+    assert load_checkpoint(result.checkpoint)["config"]["profile"]["translator_width"] == 2
+
+
+def test_losses_skip_value_checks_inside_training_only(tmp_path):
+    from course_lib import losses
+
+    seen = []
+    pretrain(_steps(2), tmp_path, device="cpu", callback=lambda step, values: seen.append(losses._RANGE_CHECKS[0]))
+    assert seen == [False, False]          # inside the stage: no host-syncing range checks
+    with pytest.raises(ValueError, match=r"expected values in \[-1, 1\]"):   # outside: checked again
+        losses.mix_loss(torch.full((1, 1, 16, 16), 2.0), torch.zeros(1, 1, 16, 16))
+
+
+def test_losses_are_read_back_every_log_every_steps_and_logged_every_step(tmp_path, monkeypatch):
+    from course_lib.train.loop import StageRun
+
+    flushes = []
+    original = StageRun._flush
+
+    def counting(self):
+        flushes.append(len(self._pending))
+        return original(self)
+
+    monkeypatch.setattr(StageRun, "_flush", counting)
+    batched = pretrain(_steps(6, log_every=3, checkpoint_every=100, sample_every=100), tmp_path / "a", device="cpu")
+    assert flushes == [3, 3]               # two read-backs of three steps each, not six of one
+    flushes.clear()
+    every = pretrain(_steps(6, log_every=1, checkpoint_every=100, sample_every=100), tmp_path / "b", device="cpu")
+    assert flushes == [1] * 6
+    assert _read_csv(batched.log) == _read_csv(every.log) and len(_read_csv(batched.log)) == 1 + 6  # header
+
+
+def test_prefetched_batches_equal_direct_ones():
+    from course_lib.data import SpectralScenes
+    from course_lib.train.loop import PairBatches
+
+    data = SpectralScenes(count=5, size=32, seed=3)
+    ahead = PairBatches(data, 2, seed=1, size=24, augment=True, prefetch=True)
+    plain = PairBatches(data, 2, seed=1, size=24, augment=True, prefetch=False)
+    try:
+        for step in (1, 2, 3, 5, 4):           # in order (prefetched) and out of order (computed)
+            a, b = ahead.get(step, torch.device("cpu")), plain.get(step, torch.device("cpu"))
+            assert torch.equal(a["nir"], b["nir"]) and torch.equal(a["rgb"], b["rgb"]) and a["name"] == b["name"]
+    finally:
+        ahead.close()
+
+
+def test_training_data_outside_the_value_range_is_refused_at_the_boundary(tmp_path):
+    from course_lib.data import SpectralScenes
+
+    scenes = SpectralScenes(count=2, size=48, seed=0)
+    bad = [{"nir": scenes[i]["nir"] * 0.5 + 0.5, "rgb": scenes[i]["rgb"] * 127.5 + 127.5, "name": f"x{i}"}
+           for i in range(2)]
+    with pytest.raises(ValueError, match=r"RGB image .x[01]. \(step 1\) is outside \[-1, 1\]"):
+        pretrain(_steps(1).replace(num_train=2), tmp_path, bad, device="cpu")
+
+
+def _course_sizes_module():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "course_sizes.py"
+    spec = importlib.util.spec_from_file_location("course_sizes", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_course_profile_fits_a_t4_session_and_a_free_drive(capsys):
+    # the estimate of benchmarks/course_sizes.py (counted FLOPs, activations measured here): <= 30 min at a
+    # quarter of a T4's float16 peak, <= 12 GB under autocast, and finished checkpoints that keep a course
+    # (one run + notebook 07's three translators + five ablation runs) under 2 GB of Drive
+    sizes = _course_sizes_module()
+    course = PROFILES["course"]
+    est = sizes.estimate(course, sizes._sizes(course), "course")
+    assert est["t4_min"] <= 30
+    assert max(r["memory_amp_gb"] for r in est["stages"].values()) <= 12
+    mb = est["checkpoint_mb"]
+    progressive = mb["translate"] + mb["pretrain"] + mb["finetune"]
+    assert sum(mb.values()) + 3 * mb["translate"] + 5 * progressive <= 2000
+    # and the old sizes did not fit: the benchmark can tell the difference
+    old = sizes.estimate(course.replace(**sizes.OLD_COURSE), sizes.OLD_COURSE, "old")
+    assert old["checkpoint_mb"]["translate"] > 5 * mb["translate"]
+    assert "whole run (4 stages)" in capsys.readouterr().out

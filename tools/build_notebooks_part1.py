@@ -126,8 +126,8 @@ from course_lib import exercises, solutions, viz
 ## 1. Where am I running?
 
 Everything in this course runs on a CPU in the small **smoke** profile (64 px images, narrow networks, a few
-training steps) and on a GPU in the **course** profile (256 px, the paper's sizes; about 30 min of training in
-total on a Colab T4 is an estimate, not yet measured on a GPU).
+training steps) and on a GPU in the **course** profile (256 px, networks sized for the 372 training photos; about
+22 min of training in total on a Colab T4 is an estimate from counted FLOPs, not yet measured on a GPU).
 On Colab, pick a GPU under *Runtime → Change runtime type* before you start.
 """),
         code("""

@@ -16,7 +16,7 @@ For S = 3 scales (1/4, 1/2, 1 of the input), coarsest first:
     y_s, f'_s = SCCM_s(f_s, x_s)                          y_s in [-1, 1], supervised at each scale
 
 and the network returns [y_1/4, y_1/2, y_1]. Inputs of any size >= 8 px are padded (reflect, or replicate
-when the image is smaller than the padding) to a multiple of 2**(S - 1 + depth) and the outputs cropped back;
+when the image is smaller than the padding) to ``MPFNet.multiple`` (2**(S - 1 + depth) for one depth) and the outputs cropped back;
 the scale-s prediction (s = 0 the coarsest) of an H x W input is ceil(H / 2**k) x ceil(W / 2**k),
 k = S - 1 - s.
 """
@@ -42,7 +42,11 @@ class MPFNetConfig:
     """Architecture of MPFNet. Defaults follow the paper where it says, DESIGN.md where it does not.
 
     width:     channels of the FEB's first level and of the per-scale features (the paper gives none; 32).
-    depth:     number of encoder (and decoder) steps of each FEB, Fig. 2(c).
+    depth:     number of encoder (and decoder) steps of each FEB, Fig. 2(c): one number for every scale, or one
+               per scale, coarsest first (length ``scales``). Per-scale depths let every FEB stop at the same
+               innermost size: at 256 px, ``(3, 4, 5)`` takes the 64, 128 and 256 px scales down to 8 x 8, where
+               a uniform depth 5 takes the 1/4 scale to 2 x 2 (instance norm over 4 pixels). The paper gives
+               neither; a list is stored as a tuple.
     attention: "coordinate" (Fig. 2(b)), "se" (squeeze-excitation) or "none": the RCAB's attention.
     reduction: channel reduction r of the attention (hidden width max(8, C // r)).
     norm:      "instance" (the paper), "batch" or "none": the norm of each FEB step.
@@ -51,7 +55,7 @@ class MPFNetConfig:
     """
 
     width: int = 32
-    depth: int = 4
+    depth: int | tuple[int, ...] = 4
     attention: str = "coordinate"
     reduction: int = 16
     norm: str = "instance"
@@ -59,10 +63,16 @@ class MPFNetConfig:
     sccm: bool = True
 
     def __post_init__(self):
-        for name in ("width", "depth", "reduction"):
+        for name in ("width", "reduction"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"MPFNetConfig.{name} must be a positive integer; got {value!r}")
+        if isinstance(self.depth, (list, tuple)):
+            self.depth = tuple(self.depth)
+        depths = self.depth if isinstance(self.depth, tuple) else (self.depth,)
+        if not depths or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in depths):
+            raise ValueError(f"MPFNetConfig.depth must be a positive integer or a list of them (one per scale, "
+                             f"coarsest first); got {self.depth!r}")
         if self.attention not in ATTENTION_KINDS:
             raise ValueError(f"MPFNetConfig.attention must be one of {list(ATTENTION_KINDS)}; got {self.attention!r}")
         if self.norm not in NORM_KINDS:
@@ -71,6 +81,14 @@ class MPFNetConfig:
             raise ValueError(f"MPFNetConfig.scales must be one of [1, 2, 3]; got {self.scales!r}")
         if not isinstance(self.sccm, bool):
             raise ValueError(f"MPFNetConfig.sccm must be one of [True, False]; got {self.sccm!r}")
+        if isinstance(self.depth, tuple) and len(self.depth) != self.scales:
+            raise ValueError(f"MPFNetConfig.depth: {len(self.depth)} per-scale depths {list(self.depth)} for "
+                             f"{self.scales} scale(s); give one per scale, coarsest first, or one number")
+
+    @property
+    def depths(self) -> tuple[int, ...]:
+        """The FEB depth of each scale, coarsest first."""
+        return self.depth if isinstance(self.depth, tuple) else (self.depth,) * self.scales
 
 
 class MPFNet(nn.Module):
@@ -108,7 +126,7 @@ class MPFNet(nn.Module):
         self.config, self.in_channels, self.out_channels = config, in_channels, out_channels
         c = config
         self.febs = nn.ModuleList(
-            FEB(in_channels + (c.width if s > 0 else 0), c.width, c.width, c.depth, c.attention, c.norm,
+            FEB(in_channels + (c.width if s > 0 else 0), c.width, c.width, c.depths[s], c.attention, c.norm,
                 c.reduction)
             for s in range(c.scales))
         self.heads = nn.ModuleList(
@@ -118,8 +136,10 @@ class MPFNet(nn.Module):
 
     @property
     def multiple(self) -> int:
-        """Input sizes are padded to a multiple of this: 2 ** (scales - 1) downsampling, then 2 ** depth."""
-        return 2 ** (self.config.scales - 1 + self.config.depth)
+        """Input sizes are padded to a multiple of this: scale s is downsampled 2 ** (scales - 1 - s) times, then
+        its FEB halves it depth_s more times."""
+        c = self.config
+        return max(2 ** (c.scales - 1 - s + d) for s, d in enumerate(c.depths))
 
     def forward(self, x: torch.Tensor, return_features: bool = False):
         check_image_batch(x, self.in_channels, "x", min_size=MIN_SIZE)

@@ -66,7 +66,8 @@ class TranslateConfig(StageConfig):
         weights: lambda_cyc, lambda_idt of Eq. (1) (paper: 1 and 1) and lambda_paired, the optional L1 term
             between G_N2G(x_n) and the gray of the *paired* RGB image (our addition, off by default).
         pool_size: image pool of each image discriminator (CycleGAN: 50); 0 disables it.
-        disc_width: base width of the PatchGANs; ``None`` = 2 x the profile's width (64 at width 32, as pix2pix).
+        disc_width: base width of the PatchGANs; ``None`` = 2 x the translator's width (``Profile.translator_width``,
+            else ``Profile.width``; 64 at width 32, as pix2pix).
         disc_layers: strided layers of each PatchGAN (3 = the 70 x 70 PatchGAN).
     """
 
@@ -105,7 +106,7 @@ class DirectConfig(StageConfig):
 
     Attributes:
         unet_width, unet_depth: size of the ``UNetBaseline`` when ``train_direct(model="unet")``; ``None`` =
-            2 x the profile's width and the profile's depth + 2 (a pix2pix UNet with about as many parameters
+            2 x the profile's width and the profile's (deepest) depth + 2 (a pix2pix UNet with about as many parameters
             as one MPFNet). Ignored for ``model="mpfnet"``, which uses the profile's width and depth.
     """
 
@@ -174,15 +175,31 @@ def check_config(config: StageConfig) -> None:
 # Model specs: plain dicts naming a class and its arguments, stored in checkpoints so load_stage() can rebuild
 # the networks without knowing which profile trained them.
 # ----------------------------------------------------------------------------------------------------------------
-def mpfnet_spec(in_channels: int, out_channels: int, profile: Profile, config: StageConfig) -> dict:
-    arch = MPFNetConfig(width=profile.width, depth=profile.depth, attention=config.attention,
+def scale_depths(profile: Profile, scales: int) -> int | tuple[int, ...]:
+    """The profile's FEB depth for an MPFNet of ``scales`` scales: one number, or the per-scale depths of the
+    finest ``scales`` scales (a profile lists them for 3 scales, coarsest first; fewer scales drop the coarsest)."""
+    depth = profile.depth
+    if isinstance(depth, (tuple, list)):
+        if len(depth) < scales:
+            raise ValueError(f"profile {profile.name!r}: depth {list(depth)} lists {len(depth)} scale(s), "
+                             f"the model has {scales}")
+        return tuple(depth[len(depth) - scales:])
+    return depth
+
+
+def mpfnet_spec(in_channels: int, out_channels: int, profile: Profile, config: StageConfig,
+                translator: bool = False) -> dict:
+    """An MPFNet at the profile's sizes: the colouriser's width, or the translator's (``translator=True``: G_N2G and
+    G_G2N, ``profile.translator_width``)."""
+    width = profile.translator_width if translator and profile.translator_width else profile.width
+    arch = MPFNetConfig(width=width, depth=scale_depths(profile, config.scales), attention=config.attention,
                         reduction=config.reduction, norm=config.norm, scales=config.scales, sccm=config.sccm)
     return {"kind": "mpfnet", "in_channels": in_channels, "out_channels": out_channels,
             "config": dataclasses.asdict(arch)}
 
 
 def patch_disc_spec(in_channels: int, profile: Profile, config: TranslateConfig) -> dict:
-    width = config.disc_width or 2 * profile.width
+    width = config.disc_width or 2 * (profile.translator_width or profile.width)
     return {"kind": "patch_disc", "in_channels": in_channels, "width": width, "n_layers": config.disc_layers}
 
 
@@ -194,8 +211,13 @@ def feature_disc_spec(in_channels: int, profile: Profile, config: FinetuneConfig
 
 def unet_spec(in_channels: int, out_channels: int, profile: Profile, config: DirectConfig) -> dict:
     return {"kind": "unet", "in_channels": in_channels, "out_channels": out_channels,
-            "width": config.unet_width or 2 * profile.width, "depth": config.unet_depth or profile.depth + 2,
+            "width": config.unet_width or 2 * profile.width,
+            "depth": config.unet_depth or _deepest(profile) + 2,
             "norm": config.norm}
+
+
+def _deepest(profile: Profile) -> int:
+    return max(profile.depth) if isinstance(profile.depth, (tuple, list)) else profile.depth
 
 
 def build_model(spec: dict) -> nn.Module:

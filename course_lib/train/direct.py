@@ -54,7 +54,7 @@ def train_direct(profile: Profile | str | None = None, out_dir: str | os.PathLik
     check_config(config)
     device = resolve_device(device)
     run = StageRun(stage, profile, out_dir, config, profile.direct_steps, device, data, data_kind, callback,
-                   extra_config={"model": model})
+                   extra_config={"model": model}, keep=("net",))
 
     spec = mpfnet_spec(1, 3, profile, config) if model == "mpfnet" else unet_spec(1, 3, profile, config)
     net = run.build("net", spec)

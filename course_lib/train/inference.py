@@ -106,6 +106,8 @@ def find_checkpoint(out_dir: str | os.PathLike, stage: str) -> Path:
 def _models_from(ckpt: dict, device: str | torch.device) -> dict[str, nn.Module]:
     models = {}
     for name, spec in ckpt["model_specs"].items():
+        if name not in ckpt["models"]:   # a finished stage's checkpoint keeps only the networks used later
+            continue
         model = build_model(spec)
         model.load_state_dict(ckpt["models"][name])
         models[name] = model.to(device).eval()

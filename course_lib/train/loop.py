@@ -218,8 +218,11 @@ class PairBatches:
     """
 
     def __init__(self, dataset: Any, batch_size: int, seed: int, size: int, augment: bool, stream: int = 0,
-                 crop: str = "resize"):
+                 crop: str = "resize", prefetch: bool = False):
         self.dataset = dataset if isinstance(dataset, _Cached) else _Cached(dataset)
+        self.prefetch = prefetch
+        self._next: tuple[int, Any] | None = None   # (step, future of its CPU batch)
+        self._executor = None
         self.batch_size, self.seed, self.stream = batch_size, seed, stream
         self.size = size
         if crop == "stored":  # random crops at the stored scale (without augmentation: position only)
@@ -246,16 +249,51 @@ class PairBatches:
             out.append(int(self._order(pos // n)[pos % n]))
         return out
 
-    def get(self, step: int, device: torch.device) -> dict:
+    def _prepare(self, step: int, indices: list[int], pin: bool) -> dict:
+        """The CPU batch of ``step`` (augmented, stacked, range-checked: the data boundary), maybe pinned."""
         items = []
-        for slot, i in enumerate(self.indices(step)):
+        for slot, i in enumerate(indices):
+            item = self.dataset[i]
+            for key in ("nir", "rgb"):   # before augmentation (which clamps), on the CPU: no device sync
+                lo, hi = torch.aminmax(item[key])
+                if not (-1.001 <= float(lo) and float(hi) <= 1.001):
+                    raise ValueError(
+                        f"training data: the {key.upper()} image {item.get('name') or i!r} (step {step}) is "
+                        f"outside [-1, 1] (range [{float(lo):.4g}, {float(hi):.4g}]); a dataset must return "
+                        "images scaled to [-1, 1]")
             g = torch.Generator().manual_seed(_mix(self.seed, self.stream, step, slot, 1))
-            items.append(self.transform(self.dataset[i], generator=g))
-        return {
-            "nir": torch.stack([it["nir"] for it in items]).to(device),
-            "rgb": torch.stack([it["rgb"] for it in items]).to(device),
-            "name": [it["name"] for it in items],
-        }
+            items.append(self.transform(item, generator=g))
+        batch = {"nir": torch.stack([it["nir"] for it in items]), "rgb": torch.stack([it["rgb"] for it in items]),
+                 "name": [it["name"] for it in items]}
+        if pin:
+            batch["nir"], batch["rgb"] = batch["nir"].pin_memory(), batch["rgb"].pin_memory()
+        return batch
+
+    def get(self, step: int, device: torch.device) -> dict:
+        """The batch of ``step`` on ``device``. With ``prefetch``, step ``step + 1``'s batch is prepared on a
+        background thread while the caller trains on this one (the same batch either way: it depends on
+        ``(seed, stream, step)`` only)."""
+        pin = device.type == "cuda"
+        if self._next is not None and self._next[0] == step:
+            batch = self._next[1].result()
+        else:
+            batch = self._prepare(step, self.indices(step), pin)
+        self._next = None
+        if self.prefetch:
+            if self._executor is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="prefetch")
+            # indices on this thread (the epoch order is cached), augmentation on the worker
+            self._next = (step + 1, self._executor.submit(self._prepare, step + 1, self.indices(step + 1), pin))
+        return {"nir": batch["nir"].to(device, non_blocking=pin), "rgb": batch["rgb"].to(device, non_blocking=pin),
+                "name": batch["name"]}
+
+    def close(self) -> None:
+        """Stop the prefetch thread (a pending batch is dropped)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor, self._next = None, None
 
     def fixed(self, count: int, device: torch.device) -> dict:
         """The first ``count`` images, un-augmented (resized to the training size): the sample grids' inputs."""
@@ -391,16 +429,24 @@ class StageRun:
         data: training data as passed to the stage (None, folder, dataset).
         callback: ``callback(step, losses)`` after every finished step (raise KeyboardInterrupt to stop).
         extra_config: more entries for the compared config dict (e.g. the direct route's model name).
+        keep: the networks a *finished* stage keeps (``None``: all). While a stage runs, its checkpoint holds
+            everything needed to continue the same trajectory; once it reaches ``total_steps`` the checkpoint
+            is rewritten with the weights of ``keep`` only -- no optimizer (Adam's two moments double a
+            network's size twice over), no pools, no other networks -- so that finished runs fit a free Drive.
+            Asking a finished stage for more steps continues from those weights with fresh optimizers (and
+            fresh dropped networks), which it says.
     """
 
     #: Profile fields that change what is trained (compared on resume). Step counts, AMP, logging and
     #: checkpoint intervals are not: a finished run may be continued with more steps.
-    PROFILE_KEYS = ("image_size", "width", "depth", "batch_size", "lr", "num_train", "crop")
+    PROFILE_KEYS = ("image_size", "width", "depth", "batch_size", "lr", "num_train", "crop", "translator_width")
 
     def __init__(self, stage: str, profile: Profile, out_dir: str | os.PathLike, config: Any, total_steps: int,
                  device: torch.device, data: Any = None, data_kind: str = "auto",
-                 callback: Callable[[int, dict], None] | None = None, extra_config: Mapping | None = None):
+                 callback: Callable[[int, dict], None] | None = None, extra_config: Mapping | None = None,
+                 keep: tuple[str, ...] | None = None):
         self.stage, self.profile, self.total_steps, self.device = stage, profile, int(total_steps), device
+        self.keep = None if keep is None else tuple(keep)
         self.seed = int(config.seed)
         self.callback = callback
         self.folder = Path(out_dir) / stage
@@ -417,9 +463,11 @@ class StageRun:
         self.config = {
             "stage": stage,
             **config_to_dict(config),
-            # crop is recorded only when it is not the default, so checkpoints from before it existed still match
+            # crop and translator_width are recorded only when they are not the default, so checkpoints from
+            # before they existed still match
             "profile": {k: getattr(profile, k) for k in self.PROFILE_KEYS
-                        if not (k == "crop" and profile.crop == "resize")},
+                        if not (k == "crop" and profile.crop == "resize")
+                        and not (k == "translator_width" and profile.translator_width is None)},
             "data": data_desc,
             **dict(extra_config or {}),
         }
@@ -436,6 +484,11 @@ class StageRun:
         self._log: LossLog | None = None
         self._bar = None
         self._old_handler = None
+        self._pending: list[tuple[int, dict]] = []   # finished steps whose losses are not read back yet
+        self._last_values: dict[str, float] = {}
+        if device.type == "cuda":
+            # every step has the same shapes (fixed crops and batch): let cuDNN pick the fastest kernels once
+            torch.backends.cudnn.benchmark = True
         seed_everything(self.seed)  # before the stage builds its networks: the same initial weights every time
 
     # -- setup ----------------------------------------------------------------------------------------------
@@ -459,7 +512,7 @@ class StageRun:
             cached = next(iter(self.batches.values())).dataset if self.batches else self.dataset
             self.batches[stream] = PairBatches(cached, self.profile.batch_size, self.seed, self.profile.image_size,
                                                augment=self.config.get("augment", True), stream=stream,
-                                               crop=self.profile.crop)
+                                               crop=self.profile.crop, prefetch=True)
         return self.batches[stream]
 
     def batch(self, step: int, stream: int = 0) -> dict:
@@ -467,24 +520,31 @@ class StageRun:
 
     # -- checkpoints ----------------------------------------------------------------------------------------
     def state(self) -> dict:
+        """The checkpoint's contents: everything while the stage runs, the kept weights once it is finished."""
+        finished = self.step >= self.total_steps
+        slim = finished and self.keep is not None
+        names = [k for k in self.models if k in self.keep] if slim else list(self.models)
         return {
             "format": CHECKPOINT_FORMAT,
             "stage": self.stage,
             "step": self.step,
             "total_steps": self.total_steps,
-            "finished": self.step >= self.total_steps,
+            "finished": finished,
+            "weights_only": slim,
             "config": self.config,
             "profile": self.profile.to_dict(),
-            "model_specs": self.specs,
-            "models": {k: m.state_dict() for k, m in self.models.items()},
-            "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
-            "scaler": self.scaler.state_dict() if self.scaler is not None else {},
-            "pools": {k: p.state_dict() for k, p in self.pools.items()},
+            "model_specs": {k: self.specs[k] for k in names},
+            "models": {k: self.models[k].state_dict() for k in names},
+            "optimizers": {} if slim else {k: o.state_dict() for k, o in self.optimizers.items()},
+            "scaler": self.scaler.state_dict() if self.scaler is not None and not slim else {},
+            "pools": {} if slim else {k: p.state_dict() for k, p in self.pools.items()},
             "sampler": {str(k): b.state_dict() for k, b in self.batches.items()},
             "rng": get_rng_state(),
         }
 
     def save(self) -> Path:
+        if self._pending:   # the log must reach the checkpoint's step (resume drops rows after it)
+            self._flush()
         save_checkpoint(self.checkpoint_path, self.state())
         self._saved_step = self.step
         return self.checkpoint_path
@@ -496,19 +556,26 @@ class StageRun:
         """
         if self.checkpoint_path.exists():
             ckpt = load_checkpoint(self.checkpoint_path, expected_config=self.config)
+            slim = bool(ckpt.get("weights_only", False))
             missing = sorted(set(self.models) - set(ckpt["models"]))
-            if missing:
+            if missing and not slim:
                 raise ValueError(f"checkpoint {self.checkpoint_path} lacks the networks {missing}")
             for k, m in self.models.items():
-                m.load_state_dict(ckpt["models"][k])
-            for k, o in self.optimizers.items():
-                o.load_state_dict(ckpt["optimizers"][k])
-            if self.scaler is not None and ckpt.get("scaler"):
-                self.scaler.load_state_dict(ckpt["scaler"])
-            for k, p in self.pools.items():
-                p.load_state_dict(ckpt["pools"][k])
+                if k in ckpt["models"]:
+                    m.load_state_dict(ckpt["models"][k])
+            if not slim:
+                for k, o in self.optimizers.items():
+                    o.load_state_dict(ckpt["optimizers"][k])
+                if self.scaler is not None and ckpt.get("scaler"):
+                    self.scaler.load_state_dict(ckpt["scaler"])
+                for k, p in self.pools.items():
+                    p.load_state_dict(ckpt["pools"][k])
             set_rng_state(ckpt["rng"])
             self.step = self._saved_step = int(ckpt["step"])
+            if slim and self.step < self.total_steps:
+                dropped = f" and the networks {missing} (re-initialised)" if missing else ""
+                print(f"[{self.stage}] continuing a finished stage from step {self.step} to {self.total_steps}: "
+                      f"its checkpoint kept the weights only, so the optimizer state{dropped} start fresh")
             if self.step >= self.total_steps:
                 print(f"[{self.stage}] already trained: step {self.step} of {self.total_steps} in "
                       f"{self.checkpoint_path}")
@@ -522,7 +589,12 @@ class StageRun:
 
     # -- the loop -------------------------------------------------------------------------------------------
     def __enter__(self) -> "StageRun":
+        from ..losses import range_checks
+
         self._log = LossLog(self.log_path, self.step)
+        # inputs were checked at the data boundary and outputs are tanh-bounded: no value checks (host syncs)
+        self._unchecked = range_checks(False)
+        self._unchecked.__enter__()
         if threading.current_thread() is threading.main_thread():
             self._old_handler = signal.signal(signal.SIGINT, self._on_sigint)
         return self
@@ -536,6 +608,14 @@ class StageRun:
                    "(press Ctrl-C again to stop at once)")
 
     def __exit__(self, exc_type, exc, tb) -> bool:
+        self._unchecked.__exit__(None, None, None)
+        for batches in self.batches.values():
+            batches.close()
+        if exc_type is not None and issubclass(exc_type, KeyboardInterrupt) and self._pending:
+            try:   # log the steps that finished before the interrupt (their weights are in the next save)
+                self._flush()
+            except FloatingPointError:
+                pass
         if self._old_handler is not None:
             signal.signal(signal.SIGINT, self._old_handler)
             self._old_handler = None
@@ -564,24 +644,46 @@ class StageRun:
         self._bar.close()
         self._bar = None
 
+    def _flush(self) -> dict[str, float]:
+        """Read the pending steps' losses back to the host in one transfer, check them, write their CSV rows."""
+        pending, self._pending = self._pending, []
+        tensors = [v for _, values in pending for v in values.values() if isinstance(v, torch.Tensor)]
+        host = iter(torch.stack([t.float().reshape(()) for t in tensors]).cpu().tolist() if tensors else [])
+        for step, values in pending:
+            row = {k: next(host) if isinstance(v, torch.Tensor) else float(v) for k, v in values.items()}
+            bad = [k for k, v in row.items() if not math.isfinite(v)]
+            if bad:
+                raise FloatingPointError(f"[{self.stage}] step {step}: loss {bad} is not finite; stopping "
+                                         f"(the last checkpoint, step {max(self._saved_step, 0)}, is untouched)")
+            self._log.write(step, row)
+            self._last_values = row
+        return self._last_values
+
     def end_step(self, step: int, losses: Mapping[str, torch.Tensor | float],
                  samples: Callable[[], Mapping[str, torch.Tensor]] | None = None) -> None:
-        """Finish step ``step``: log the losses, save samples / checkpoint when due, call the callback."""
-        values = {k: float(v.detach()) if isinstance(v, torch.Tensor) else float(v) for k, v in losses.items()}
-        bad = [k for k, v in values.items() if not math.isfinite(v)]
-        if bad:
-            raise FloatingPointError(f"[{self.stage}] step {step}: loss {bad} is not finite; stopping")
+        """Finish step ``step``: log the losses, save samples / checkpoint when due, call the callback.
+
+        The losses stay on the device until they are read back, all pending steps in one transfer, every
+        ``profile.log_every`` steps, before a checkpoint or sample grid, at the end, and at every step when a
+        ``callback`` needs them; the CSV still gets one row per step. A non-finite loss raises
+        FloatingPointError (naming its step) before the next checkpoint is written.
+        """
         self.step = step
         self._in_step = False
-        self._log.write(step, values)
-        if step % self.profile.sample_every == 0 or step == self.total_steps:
-            if samples is not None:
-                self.save_samples(step, samples)
-        if step % self.profile.checkpoint_every == 0 or step == self.total_steps:
+        self._pending.append((step, {k: v.detach() if isinstance(v, torch.Tensor) else float(v)
+                                     for k, v in losses.items()}))
+        last = step == self.total_steps
+        due_log = step % self.profile.log_every == 0 or last or self.callback is not None
+        due_samples = step % self.profile.sample_every == 0 or last
+        due_checkpoint = step % self.profile.checkpoint_every == 0 or last
+        values = self._flush() if (due_log or due_samples or due_checkpoint or self._interrupt_requested) else None
+        if due_samples and samples is not None:
+            self.save_samples(step, samples)
+        if due_checkpoint:
             self.save()
         if self._bar is not None:
             self._bar.update(1)
-            if step % self.profile.log_every == 0 or step == self.total_steps:
+            if values is not None and due_log:
                 self._bar.set_postfix({k: f"{v:.3f}" for k, v in values.items()}, refresh=False)
         if self._interrupt_requested:
             raise KeyboardInterrupt

@@ -9,14 +9,16 @@ profile on a laptop CPU in a few minutes and the `paper` profile for days. Four 
 * ``cpu``    - a laptop CPU on real data: 128 px crops at the stored resolution of VCIP 2020's 256 px images,
   width 8, depth 3, batch 8, all three stages and the direct route in about half an hour on 2 cores
   (``benchmarks/vcip_cpu.py`` measures time and quality).
-* ``course`` - one Colab T4-class GPU (16 GB): 256 px, width 32, depth 5, mixed precision, batch **4** (not
-  the paper's 10: one 256 px MPFNet pass keeps about 0.3 GB of activations per image under autocast, and a
-  translate step makes six of them (2.15 GB per image measured in float32), so batch 10 would need about
-  15-18 GB with the weights and Adam states of the networks: more than a T4 has). The three stages together
-  should take about 30 minutes; the step counts come from a FLOP count, not from a T4 run: one MPFNet pass at
-  256 px costs about 135 GFLOP per image forward + backward, so at batch 4 a translate step is about 3.7 TFLOP
-  (six generator passes + the PatchGANs), a finetune step 4.4, a pretrain or direct step 0.54; 1500 / 2500 /
-  1250 steps are about 12,400 TFLOP, 26 minutes at an effective 8 TFLOP/s (plus 4 for the direct route).
+* ``course`` - one Colab T4-class GPU (16 GB): 256 px, mixed precision, batch 8. Sized for 372 training images
+  and a free Colab session (``python benchmarks/course_sizes.py estimate`` prints the arithmetic): the colouriser
+  F_G has width 24 (17.2 M parameters), the translators G_N2G / G_G2N width 16 (7.7 M each: a 1 -> 1 channel
+  mapping needs less than colour), and the FEBs of the 1/4, 1/2 and 1 scales have depths 3, 4 and 5 so that
+  each stops at 8 x 8 (a uniform depth 5 took the 64 px scale down to 2 x 2, where instance norm averages 4
+  pixels; it also held 47 M parameters per network, 1.15 GB of finished checkpoints per run). Counted FLOPs
+  (forward + backward, per image): translator 33.5 G, F_G 75.5 G; a translate step at batch 8 is 1.83 TFLOP, a
+  finetune step 3.26, a pretrain or direct step 0.60; 3000 / 5000 / 2500 / 7500 steps are about 22 minutes at
+  a quarter of the T4's 65 TFLOP/s float16 peak, and the largest step (finetune) keeps about 8.7 GB under
+  autocast (activations measured on CPU). Estimates, not T4 measurements: ``benchmarks/gpu_check.sh`` measures.
 * ``paper``  - Section III.A: 372 training images, batch 10, 400 epochs of translation and 250 of colorizer
   pre-training, lr 1e-4. One epoch is ceil(372 / 10) = 38 steps, so 400 epochs = 15200 steps, 250 = 9500.
   At batch 10 the translate and finetune steps need a GPU with more than 16 GB (about 24 GB is comfortable).
@@ -57,8 +59,13 @@ class Profile:
     Attributes:
         name: profile name.
         image_size: training crop size in pixels (square).
-        width: base width of every MPFNet (channels of the first FEB level); discriminators use ``2 * width``.
-        depth: number of down-sampling levels of each FEB (UNet depth).
+        width: base width of the colouriser F_G (channels of the first FEB level) and of the direct route's MPFNet;
+            D_G^feat uses ``2 * width``.
+        depth: number of down-sampling levels of each FEB (UNet depth): one number for every scale, or a tuple of
+            three, one per scale coarsest first (``MPFNetConfig.depth``), so that every FEB stops at the same
+            innermost size; a model with fewer scales uses the finest ones.
+        translator_width: base width of the translators G_N2G and G_G2N (1 -> 1 channel); ``None``: ``width``.
+            The PatchGANs D_N^img and D_G^img use ``2 * translator_width``.
         batch_size: images per step.
         translate_steps, pretrain_steps, finetune_steps, direct_steps: optimizer steps of each stage.
         lr: Adam learning rate of every optimizer (Section III.A: 1e-4).
@@ -66,7 +73,8 @@ class Profile:
         num_train: training images (spectral scenes rendered, or the first images of a folder dataset).
         num_test: held-out images for evaluation.
         sample_every: write a sample grid every this many steps (and at the end).
-        log_every: refresh the progress bar's loss read-out every this many steps (the CSV gets every step).
+        log_every: read the losses back from the device every this many steps (one transfer for all of them),
+            and refresh the progress bar's read-out; the CSV still gets every step.
         checkpoint_every: write the stage checkpoint every this many steps (and at the end, and on Ctrl-C).
         crop: how a folder dataset's images become ``image_size`` px training crops. ``"resize"``: the whole image
             is scaled (shorter side) to ``image_size`` and centre-cropped, then augmented (a 256 px VCIP image
@@ -79,7 +87,7 @@ class Profile:
     name: str
     image_size: int
     width: int
-    depth: int
+    depth: int | tuple[int, ...]
     batch_size: int
     translate_steps: int
     pretrain_steps: int
@@ -93,6 +101,7 @@ class Profile:
     log_every: int = 1
     checkpoint_every: int = 200
     crop: str = "resize"
+    translator_width: int | None = None
 
     def __post_init__(self):
         if self.crop not in CROP_MODES:
@@ -171,11 +180,11 @@ PROFILES: dict[str, Profile] = {
         translate_steps=16, pretrain_steps=40, finetune_steps=20, direct_steps=60,
         lr=1e-3, amp=False, num_train=16, num_test=8, sample_every=10, log_every=1, checkpoint_every=20,
     ),
-    # One T4-class GPU (16 GB), mixed precision: about 30 minutes for translate + pretrain + finetune; batch 4
-    # so that the translate and finetune steps fit in memory (see the module docstring).
+    # One T4-class GPU (16 GB), mixed precision: about 22 minutes for the three stages and the direct route
+    # (estimated from counted FLOPs, see the module docstring and benchmarks/course_sizes.py).
     "course": Profile(
-        name="course", image_size=256, width=32, depth=5, batch_size=4,
-        translate_steps=1500, pretrain_steps=2500, finetune_steps=1250, direct_steps=3750,
+        name="course", image_size=256, width=24, depth=(3, 4, 5), translator_width=16, batch_size=8,
+        **stage_budget(5000, 3000),
         lr=1e-4, amp=True, num_train=372, num_test=28, sample_every=250, log_every=10, checkpoint_every=250,
     ),
     # A laptop CPU (2 cores) on real data (VCIP 2020): the three stages and the direct route in about half an

@@ -56,11 +56,12 @@ def translate(profile: Profile | str | None = None, out_dir: str | os.PathLike =
     config = config if config is not None else default_config("translate", profile)
     check_config(config)
     device = resolve_device(device)
+    # finished: the translators and the image discriminators, which fine-tuning continues (Eq. (5)'s L_tran)
     run = StageRun("translate", profile, out_dir, config, profile.translate_steps, device, data, data_kind,
-                   callback)
+                   callback, keep=("g_n2g", "g_g2n", "d_n", "d_g"))
 
-    g_n2g = run.build("g_n2g", mpfnet_spec(1, 1, profile, config))  # NIR -> gray
-    g_g2n = run.build("g_g2n", mpfnet_spec(1, 1, profile, config))  # gray -> NIR
+    g_n2g = run.build("g_n2g", mpfnet_spec(1, 1, profile, config, translator=True))  # NIR -> gray
+    g_g2n = run.build("g_g2n", mpfnet_spec(1, 1, profile, config, translator=True))  # gray -> NIR
     d_n = run.build("d_n", patch_disc_spec(1, profile, config))     # D_N^img: real NIR or G_G2N's fake?
     d_g = run.build("d_g", patch_disc_spec(1, profile, config))     # D_G^img: real gray or G_N2G's fake?
     opt_g = torch.optim.Adam(itertools.chain(g_n2g.parameters(), g_g2n.parameters()), lr=profile.lr,

@@ -61,6 +61,10 @@ def feature_disc_input(predictions: list[torch.Tensor], info: dict | None, sourc
                       for p in predictions], dim=1)
 
 
+#: Profile fields an upstream checkpoint must share with the fine-tuning run.
+SIZE_KEYS = ("width", "depth", "image_size", "translator_width")
+
+
 def _load_pretrained(out_dir: Path, stage: str, profile: Profile, config: FinetuneConfig) -> dict:
     path = out_dir / stage / "checkpoint.pt"
     if not path.exists():
@@ -73,8 +77,8 @@ def _load_pretrained(out_dir: Path, stage: str, profile: Profile, config: Finetu
     expected = {k: saved.get(k) for k in ARCHITECTURE_KEYS}
     current = {k: getattr(config, k) for k in ARCHITECTURE_KEYS}
     diffs = config_differences(
-        {**expected, **{f"profile.{k}": saved["profile"].get(k) for k in ("width", "depth", "image_size")}},
-        {**current, **{f"profile.{k}": getattr(profile, k) for k in ("width", "depth", "image_size")}})
+        {**expected, **{f"profile.{k}": saved["profile"].get(k) for k in SIZE_KEYS}},
+        {**current, **{f"profile.{k}": getattr(profile, k) for k in SIZE_KEYS}})
     if diffs:
         raise CheckpointError(f"checkpoint {path} was trained with another architecture than this finetune run ("
                               + "; ".join(diffs) + "): retrain it or use the same settings")
@@ -103,7 +107,8 @@ def finetune(profile: Profile | str | None = None, out_dir: str | os.PathLike = 
     out_dir = Path(out_dir)
     translated = _load_pretrained(out_dir, "translate", profile, config)
     pretrained = _load_pretrained(out_dir, "pretrain", profile, config)
-    run = StageRun("finetune", profile, out_dir, config, profile.finetune_steps, device, data, data_kind, callback)
+    run = StageRun("finetune", profile, out_dir, config, profile.finetune_steps, device, data, data_kind, callback,
+                   keep=("g_n2g", "g_g2n", "f_g"))
 
     nets = {}
     for name in ("g_n2g", "g_g2n", "d_n", "d_g"):
