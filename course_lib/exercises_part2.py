@@ -40,6 +40,7 @@ HIGHER_IS_BETTER = {"psnr": True, "ssim": True, "ae": False, "lpips": False}
 # reporting (the same ✅ / ❌ lines as course_lib.exercises)
 # --------------------------------------------------------------------------------------------------------------
 from .exercises import _call, _checked, _fail, _Failed, _ok  # noqa: E402 - one set of reporting helpers for all checks
+from .losses import discriminator_loss  # noqa: E402
 
 
 def _scalar(value: Any, name: str) -> torch.Tensor:
@@ -73,7 +74,7 @@ def _close(a: float, b: float, rtol: float = 1e-4, atol: float = 1e-6) -> bool:
 # 07: the LSGAN discriminator loss of Eq. (1)
 # --------------------------------------------------------------------------------------------------------------
 def _reference_d_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    return 0.5 * (((real - 1) ** 2).mean() + (fake ** 2).mean())
+    return discriminator_loss(real, fake)      # the training stages' own definition
 
 
 @_checked
@@ -214,7 +215,7 @@ def check_feature_gan_losses(fn: Callable[[torch.nn.Module, torch.Tensor, torch.
     with torch.no_grad():
         s_fake, s_real = d_feat(fake), d_feat(real)
         want_g = float(((s_fake - 1) ** 2).mean())
-        want_d = float(0.5 * (((s_real - 1) ** 2).mean() + (s_fake ** 2).mean()))
+        want_d = float(discriminator_loss(s_real, s_fake))
     if _close(_v(loss_g), want_d) and _close(_v(loss_d), want_g):
         return _fail("the two losses are swapped: return (loss_generator, loss_discriminator), in that order")
     if not _close(_v(loss_g), want_g):

@@ -29,6 +29,7 @@ __all__ = [
     "mix_loss",
     "multiscale_mix_loss",
     "lsgan_loss",
+    "discriminator_loss",
     "cycle_loss",
     "identity_loss",
     "LossWeights",
@@ -325,6 +326,16 @@ def lsgan_loss(prediction: torch.Tensor, target_is_real: bool) -> torch.Tensor:
     if target_is_real:
         return ((prediction - 1.0) ** 2).mean()
     return (prediction**2).mean()
+
+
+def discriminator_loss(scores_real: torch.Tensor, scores_fake: torch.Tensor) -> torch.Tensor:
+    """A discriminator's LSGAN loss, halved as in CycleGAN (so it learns at half the generators' rate):
+    ``0.5 * (lsgan_loss(D(real), True) + lsgan_loss(D(fake), False))``, computed in float32.
+
+    The one definition used for D_N^img and D_G^img (Eq. (1), stages 1 and 3) and D_G^feat (Eq. (4)), and by the
+    exercises' checks. Pass the fakes' scores computed on *detached* (or pooled) images.
+    """
+    return 0.5 * (lsgan_loss(scores_real.float(), True) + lsgan_loss(scores_fake.float(), False))
 
 
 def cycle_loss(reconstructed: torch.Tensor, original: torch.Tensor) -> torch.Tensor:

@@ -458,3 +458,79 @@ def test_course_profile_fits_a_t4_session_and_a_free_drive(capsys):
     old = sizes.estimate(course.replace(**sizes.OLD_COURSE), sizes.OLD_COURSE, "old")
     assert old["checkpoint_mb"]["translate"] > 5 * mb["translate"]
     assert "whole run (4 stages)" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# GAN bookkeeping once (course_lib.train.gan), upstream checks of fine-tuning
+# ---------------------------------------------------------------------------------------------------------------
+def test_discriminator_loss_is_the_halved_lsgan_loss():
+    from course_lib.losses import discriminator_loss
+
+    assert float(discriminator_loss(torch.ones(2, 1, 3, 3), torch.ones(2, 1, 3, 3))) == pytest.approx(0.5)
+    assert float(discriminator_loss(torch.ones(4), torch.zeros(4))) == 0.0
+    g = torch.Generator().manual_seed(0)
+    real, fake = torch.randn(2, 1, 5, 5, generator=g), torch.randn(2, 1, 5, 5, generator=g)
+    want = 0.5 * (((real - 1) ** 2).mean() + (fake ** 2).mean())
+    assert torch.allclose(discriminator_loss(real.half(), fake.half()), want, atol=2e-3)   # computed in float32
+
+
+def test_translator_objective_weights_its_terms_and_trains_generators_only():
+    from course_lib.losses import LossWeights
+    from course_lib.models import MPFNet, PatchDiscriminator
+    from course_lib.train.gan import translator_objective
+    from course_lib.train.pool import set_requires_grad
+
+    torch.manual_seed(0)
+    g_n2g, g_g2n = MPFNet(1, 1, width=4, depth=2), MPFNet(1, 1, width=4, depth=2)
+    d_n, d_g = PatchDiscriminator(1, width=4, n_layers=2), PatchDiscriminator(1, width=4, n_layers=2)
+    nir, gray, rgb = (torch.rand(2, c, 32, 32) * 2 - 1 for c in (1, 1, 3))
+    set_requires_grad([d_n, d_g], False)
+    w = LossWeights(lambda_cyc=3.0, lambda_idt=0.5, lambda_paired=2.0)
+    out = translator_objective(g_n2g, g_g2n, d_n, d_g, nir, gray, w, rgb)
+    want = out["gan"] + 3.0 * out["cycle"] + 0.5 * out["identity"] + 2.0 * out["paired"]
+    assert torch.allclose(out["total"], want)
+    out["total"].backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in (g_n2g.febs[0].stem.weight,
+                                                                       g_g2n.febs[0].stem.weight))
+    assert all(p.grad is None for p in [*d_n.parameters(), *d_g.parameters()])
+    assert "paired" not in translator_objective(g_n2g, g_g2n, d_n, d_g, nir, gray, LossWeights())
+    with pytest.raises(ValueError, match="paired_rgb"):
+        translator_objective(g_n2g, g_g2n, d_n, d_g, nir, gray, w)
+
+
+def test_frozen_norm_statistics_leaves_running_averages_alone():
+    from course_lib.models import MPFNet
+    from course_lib.train.gan import frozen_norm_statistics
+
+    net = MPFNet(1, 3, width=4, depth=2, norm="batch").train()
+    norm = next(m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    before = norm.running_mean.clone(), int(norm.num_batches_tracked)
+    x = torch.rand(2, 1, 32, 32) * 2 - 1
+    with torch.no_grad(), frozen_norm_statistics(net):
+        inside = net(x)[-1]
+    assert torch.equal(norm.running_mean, before[0]) and int(norm.num_batches_tracked) == before[1]
+    with torch.no_grad():
+        outside = net(x)[-1]                                  # same batch statistics, so the same output
+    assert torch.allclose(inside, outside) and not torch.equal(norm.running_mean, before[0])
+
+
+def test_finetune_refuses_to_resume_over_a_retrained_upstream_stage(tmp_path):
+    import shutil
+
+    from course_lib.train import CheckpointError
+
+    translate(_steps(2), tmp_path, device="cpu")
+    pretrain(_steps(2), tmp_path, device="cpu")
+    with pytest.raises(TrainingInterrupted):
+        finetune(_steps(3), tmp_path, device="cpu", callback=_stop_at(1))
+    recorded = load_checkpoint(tmp_path / "finetune" / "checkpoint.pt")["meta"]["upstream"]
+    assert set(recorded) == {"translate", "pretrain"} and all(len(v) == 64 for v in recorded.values())
+    # the translator is retrained (another seed): continuing would mix two runs
+    shutil.rmtree(tmp_path / "translate")
+    translate(_steps(2), tmp_path, config=TranslateConfig(seed=1), device="cpu")
+    with pytest.raises(CheckpointError, match=r"other translate weights.*delete .*finetune"):
+        finetune(_steps(3), tmp_path, device="cpu")
+    # the same upstream weights (retrained identically) resume without complaint
+    shutil.rmtree(tmp_path / "translate")
+    translate(_steps(2), tmp_path, device="cpu")
+    assert finetune(_steps(3), tmp_path, device="cpu").step == 3

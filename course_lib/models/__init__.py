@@ -1,5 +1,7 @@
 """The networks of MPFNet (Fig. 2) and its baselines, one readable file each.
 
+- `common.py`:    helpers every network shares: `init_weights`, `count_parameters`, `check_image_batch`,
+                  `pad_to_multiple`, `make_norm`
 - `attention.py`: `CoordinateAttention` (the CA of Fig. 2(b)), `SqueezeExcitation`, `make_attention`
 - `rcab.py`:      `RCAB`, Fig. 2(b)
 - `feb.py`:       `FEB`, Fig. 2(c)
@@ -9,8 +11,8 @@
 - `unet.py`:      `UNetBaseline`, the direct pix2pix-style baseline
 """
 
-from .attention import (CoordinateAttention, SqueezeExcitation, check_image_batch, count_parameters,
-                        init_weights, make_attention, pad_to_multiple)
+from .attention import CoordinateAttention, SqueezeExcitation, make_attention
+from .common import NORM_KINDS, check_image_batch, count_parameters, init_weights, make_norm, pad_to_multiple
 from .discriminators import FeatureDiscriminator, PatchDiscriminator
 from .feb import FEB
 from .mpfnet import MPFNet, MPFNetConfig
@@ -21,5 +23,5 @@ from .unet import UNetBaseline
 __all__ = [
     "CoordinateAttention", "SqueezeExcitation", "make_attention", "RCAB", "FEB", "SCCM", "PlainHead",
     "MPFNet", "MPFNetConfig", "PatchDiscriminator", "FeatureDiscriminator", "UNetBaseline",
-    "count_parameters", "init_weights", "check_image_batch", "pad_to_multiple",
+    "count_parameters", "init_weights", "check_image_batch", "pad_to_multiple", "make_norm", "NORM_KINDS",
 ]

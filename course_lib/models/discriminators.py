@@ -10,36 +10,26 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from .attention import check_image_batch, init_weights
+from .common import NORM_KINDS, check_image_batch, init_weights, make_norm
 
-DISC_NORM_KINDS = ("instance", "batch", "none")
-
-
-def _norm(kind: str, channels: int) -> nn.Module:
-    if kind == "instance":
-        return nn.InstanceNorm2d(channels)
-    if kind == "batch":
-        return nn.BatchNorm2d(channels)
-    if kind == "none":
-        return nn.Identity()
-    raise ValueError(f"norm must be one of {list(DISC_NORM_KINDS)}; got {kind!r}")
+DISC_NORM_KINDS = NORM_KINDS   # one norm factory for every network: common.make_norm
 
 
 def _patchgan(in_channels: int, width: int, n_layers: int, norm: str) -> nn.Sequential:
     """n_layers strided 4x4 convs (the first without norm), one stride-1 4x4 conv + norm, a 4x4 conv to 1."""
     if n_layers < 1:
         raise ValueError(f"n_layers must be >= 1; got {n_layers}")
-    _norm(norm, 1)  # validates `norm` early
+    make_norm(norm, 1)  # validates `norm` early
     bias = norm == "none"       # a conv followed by a norm needs no bias: the norm removes it
     layers: list[nn.Module] = [nn.Conv2d(in_channels, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2)]
     channels = width
     for i in range(1, n_layers):
         out = width * min(2 ** i, 8)
-        layers += [nn.Conv2d(channels, out, 4, stride=2, padding=1, bias=bias), _norm(norm, out),
+        layers += [nn.Conv2d(channels, out, 4, stride=2, padding=1, bias=bias), make_norm(norm, out),
                    nn.LeakyReLU(0.2)]
         channels = out
     out = width * min(2 ** n_layers, 8)
-    layers += [nn.Conv2d(channels, out, 4, stride=1, padding=1, bias=bias), _norm(norm, out), nn.LeakyReLU(0.2),
+    layers += [nn.Conv2d(channels, out, 4, stride=1, padding=1, bias=bias), make_norm(norm, out), nn.LeakyReLU(0.2),
                nn.Conv2d(out, 1, 4, stride=1, padding=1)]
     return nn.Sequential(*layers)
 
@@ -80,7 +70,7 @@ class PatchDiscriminator(nn.Module):
         return self.model(x)
 
 
-class FeatureDiscriminator(nn.Module):
+class FeatureDiscriminator(PatchDiscriminator):
     """D_G^feat of Eq. (4): a small PatchGAN critic (two strided convs: 34x34 receptive field by default).
 
     What it sees is the training config's choice (`feat_source`): F_G's multi-scale outputs resized to full
@@ -89,15 +79,4 @@ class FeatureDiscriminator(nn.Module):
     """
 
     def __init__(self, in_channels: int, width: int = 64, n_layers: int = 2, norm: str = "instance"):
-        super().__init__()
-        self.in_channels, self.n_layers = in_channels, n_layers
-        self.model = _patchgan(in_channels, width, n_layers, norm)
-        init_weights(self)
-
-    @property
-    def receptive_field(self) -> int:
-        return receptive_field(self.n_layers)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_image_batch(x, self.in_channels, "x", min_size=_min_size(self.n_layers))
-        return self.model(x)
+        super().__init__(in_channels, width, n_layers, norm)   # the same PatchGAN, two strided layers

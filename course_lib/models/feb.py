@@ -22,22 +22,10 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from .attention import check_image_batch, init_weights, pad_to_multiple
+from .common import NORM_KINDS, check_image_batch, init_weights, make_norm, pad_to_multiple
 from .rcab import RCAB
 
-NORM_KINDS = ("instance", "batch", "none")
 MAX_WIDTH_MULTIPLIER = 8
-
-
-def make_norm(kind: str, channels: int) -> nn.Module:
-    """Norm layer of an FEB step: "instance" (the paper, [22]), "batch" or "none"."""
-    if kind == "instance":
-        return nn.InstanceNorm2d(channels)      # no affine, no running stats: as pix2pix/CycleGAN
-    if kind == "batch":
-        return nn.BatchNorm2d(channels)
-    if kind == "none":
-        return nn.Identity()
-    raise ValueError(f"norm must be one of {list(NORM_KINDS)}; got {kind!r}")
 
 
 def feb_channels(width: int, depth: int) -> list[int]:

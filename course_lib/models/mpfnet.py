@@ -30,8 +30,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .attention import ATTENTION_KINDS, CoordinateAttention, check_image_batch, init_weights, pad_to_multiple
-from .feb import FEB, NORM_KINDS
+from .attention import ATTENTION_KINDS, CoordinateAttention
+from .common import NORM_KINDS, check_image_batch, init_weights, pad_to_multiple
+from .feb import FEB
 from .sccm import SCCM, PlainHead
 
 MIN_SIZE = 8

@@ -12,7 +12,8 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from .attention import init_weights, make_attention
+from .attention import make_attention
+from .common import init_weights
 
 
 class RCAB(nn.Module):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from .attention import init_weights
+from .common import init_weights
 
 
 class SCCM(nn.Module):

@@ -17,8 +17,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from .attention import check_image_batch, init_weights, pad_to_multiple
-from .feb import make_norm
+from .common import check_image_batch, init_weights, make_norm, pad_to_multiple
 
 MIN_SIZE = 8
 

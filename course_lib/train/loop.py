@@ -484,6 +484,7 @@ class StageRun:
         self._log: LossLog | None = None
         self._bar = None
         self._old_handler = None
+        self.meta: dict[str, Any] = {}   # saved in the checkpoint as is (e.g. fine-tuning's upstream weights)
         self._pending: list[tuple[int, dict]] = []   # finished steps whose losses are not read back yet
         self._last_values: dict[str, float] = {}
         if device.type == "cuda":
@@ -540,6 +541,7 @@ class StageRun:
             "pools": {} if slim else {k: p.state_dict() for k, p in self.pools.items()},
             "sampler": {str(k): b.state_dict() for k, b in self.batches.items()},
             "rng": get_rng_state(),
+            "meta": self.meta,
         }
 
     def save(self) -> Path:

@@ -27,8 +27,8 @@ from typing import Any, Callable
 import torch
 
 from ..data import to_gray
-from ..losses import cycle_loss, identity_loss, lsgan_loss
 from .configs import TranslateConfig, check_config, default_config, mpfnet_spec, patch_disc_spec
+from .gan import image_discriminator_loss, translator_objective
 from .loop import StageResult, StageRun, autocast, make_scaler, resolve_device
 from .pool import ImagePool, set_requires_grad
 from .profiles import Profile, get_profile
@@ -89,34 +89,18 @@ def translate(profile: Profile | str | None = None, out_dir: str | os.PathLike =
 
             # --- generators: fool both discriminators, cycle back, leave own-domain images alone ---------------
             set_requires_grad([d_n, d_g], False)
-            with autocast(device, amp):
-                fake_g = g_n2g(real_n)[-1]      # finest scale of the multi-scale output
-                fake_n = g_g2n(real_g)[-1]
-                rec_n = g_g2n(fake_g)[-1]       # NIR -> gray -> NIR
-                rec_g = g_n2g(fake_n)[-1]       # gray -> NIR -> gray
-                idt_g = g_n2g(real_g)[-1]       # G_N2G should leave a gray image gray
-                idt_n = g_g2n(real_n)[-1]
-                score_fake_g, score_fake_n = d_g(fake_g), d_n(fake_n)
-            loss_gan = lsgan_loss(score_fake_g.float(), True) + lsgan_loss(score_fake_n.float(), True)
-            loss_cyc = cycle_loss(rec_n.float(), real_n) + cycle_loss(rec_g.float(), real_g)
-            loss_idt = identity_loss(idt_g.float(), real_g) + identity_loss(idt_n.float(), real_n)
-            loss_g = loss_gan + w.lambda_cyc * loss_cyc + w.lambda_idt * loss_idt
-            losses = {"gan": loss_gan, "cycle": loss_cyc, "identity": loss_idt}
-            if w.lambda_paired > 0:
-                loss_paired = (fake_g.float() - to_gray(pair["rgb"])).abs().mean()
-                loss_g = loss_g + w.lambda_paired * loss_paired
-                losses["paired"] = loss_paired
+            tran = translator_objective(g_n2g, g_g2n, d_n, d_g, real_n, real_g, w, pair["rgb"],
+                                        autocast(device, amp))
+            fake_g, fake_n, loss_g = tran["fake_g"], tran["fake_n"], tran["total"]
+            losses = {k: tran[k] for k in ("gan", "cycle", "identity", "paired") if k in tran}
             opt_g.zero_grad(set_to_none=True)
             scaler.scale(loss_g).backward()
             scaler.step(opt_g)
 
             # --- discriminators: real vs. fakes drawn from the image pools --------------------------------------
             set_requires_grad([d_n, d_g], True)
-            with autocast(device, amp):
-                score_real_g, score_pool_g = d_g(real_g), d_g(pool_g.query(fake_g))
-                score_real_n, score_pool_n = d_n(real_n), d_n(pool_n.query(fake_n))
-            loss_d_g = 0.5 * (lsgan_loss(score_real_g.float(), True) + lsgan_loss(score_pool_g.float(), False))
-            loss_d_n = 0.5 * (lsgan_loss(score_real_n.float(), True) + lsgan_loss(score_pool_n.float(), False))
+            loss_d_g = image_discriminator_loss(d_g, real_g, pool_g.query(fake_g), autocast(device, amp))
+            loss_d_n = image_discriminator_loss(d_n, real_n, pool_n.query(fake_n), autocast(device, amp))
             opt_d.zero_grad(set_to_none=True)
             scaler.scale(loss_d_g + loss_d_n).backward()
             scaler.step(opt_d)

@@ -25,6 +25,7 @@ Choices the paper leaves open (DESIGN.md sections 3-4):
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 from pathlib import Path
@@ -34,9 +35,10 @@ import torch
 import torch.nn.functional as F
 
 from ..data import to_gray
-from ..losses import cycle_loss, identity_loss, lsgan_loss, multiscale_mix_loss
+from ..losses import discriminator_loss, lsgan_loss, multiscale_mix_loss
 from .checkpoint import CheckpointError, config_differences, load_checkpoint
 from .configs import FinetuneConfig, check_config, default_config, feature_disc_spec
+from .gan import frozen_norm_statistics, image_discriminator_loss, translator_objective
 from .loop import StageResult, StageRun, autocast, make_scaler, resolve_device
 from .pool import ImagePool, set_requires_grad
 from .profiles import Profile, get_profile
@@ -88,6 +90,33 @@ def _load_pretrained(out_dir: Path, stage: str, profile: Profile, config: Finetu
     return ckpt
 
 
+def weights_fingerprint(ckpt: dict, names: tuple[str, ...]) -> str:
+    """SHA-256 (hex) of the named networks' weights in a checkpoint: which upstream weights fine-tuning started
+    from, whatever the file looks like (a finished stage rewrites its checkpoint without changing them)."""
+    digest = hashlib.sha256()
+    for name in names:
+        for key, tensor in sorted(ckpt["models"][name].items()):
+            digest.update(f"{name}.{key}:{tensor.dtype}:{tuple(tensor.shape)}".encode())
+            digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _check_upstream(path: Path, out_dir: Path, upstream: dict[str, str]) -> None:
+    """Refuse to continue a fine-tuning checkpoint whose translator or colouriser was retrained since it started."""
+    if not path.exists():
+        return
+    recorded = load_checkpoint(path).get("meta", {}).get("upstream")
+    if not recorded:   # written before fine-tuning recorded its upstream stages: nothing to compare
+        return
+    changed = [stage for stage in ("translate", "pretrain") if recorded.get(stage) != upstream[stage]]
+    if changed:
+        files = ", ".join(str(out_dir / stage / "checkpoint.pt") for stage in changed)
+        raise CheckpointError(
+            f"checkpoint {path} continues a fine-tuning that started from other {' and '.join(changed)} weights "
+            f"than {files} holds now (retrained since?). Fine-tuning on would mix two runs: delete "
+            f"{path.parent} to fine-tune from the current stages, or put the old upstream checkpoint back.")
+
+
 def finetune(profile: Profile | str | None = None, out_dir: str | os.PathLike = "runs", data: Any = None,
              config: FinetuneConfig | None = None, *, device: str | torch.device | None = None,
              data_kind: str = "auto", callback: Callable[[int, dict], None] | None = None) -> StageResult:
@@ -109,6 +138,10 @@ def finetune(profile: Profile | str | None = None, out_dir: str | os.PathLike = 
     pretrained = _load_pretrained(out_dir, "pretrain", profile, config)
     run = StageRun("finetune", profile, out_dir, config, profile.finetune_steps, device, data, data_kind, callback,
                    keep=("g_n2g", "g_g2n", "f_g"))
+    upstream = {"translate": weights_fingerprint(translated, ("g_n2g", "g_g2n", "d_n", "d_g")),
+                "pretrain": weights_fingerprint(pretrained, ("f_g",))}
+    _check_upstream(run.checkpoint_path, out_dir, upstream)
+    run.meta["upstream"] = upstream
 
     nets = {}
     for name in ("g_n2g", "g_g2n", "d_n", "d_g"):
@@ -149,23 +182,14 @@ def finetune(profile: Profile | str | None = None, out_dir: str | os.PathLike = 
 
             # --- generators: Eq. (5) = L_pf + lambda_1 L_tran + lambda_2 L_GAN^feat ----------------------------
             set_requires_grad(discriminators, False)
+            tran = translator_objective(g_n2g, g_g2n, d_n, d_g, real_n, real_g, w, rgb, autocast(device, amp))
+            x_n2g, fake_n, loss_tran = tran["fake_g"], tran["fake_n"], tran["total"]     # Eq. (1)
             with autocast(device, amp):
-                x_n2g = g_n2g(real_n)[-1]             # X_N2G, finest scale
                 predictions, info = colorize(x_n2g)   # F_G(X_N2G), coarsest first
-                fake_n = g_g2n(real_g)[-1]
-                rec_n, rec_g = g_g2n(x_n2g)[-1], g_n2g(fake_n)[-1]
-                idt_g, idt_n = g_n2g(real_g)[-1], g_g2n(real_n)[-1]
-                score_fake_g, score_fake_n = d_g(x_n2g), d_n(fake_n)
                 if config.use_feat_disc:
                     feat_fake = feature_disc_input(predictions, info, feat)
                     score_feat_fake = d_feat(feat_fake)
             loss_pf = multiscale_mix_loss([p.float() for p in predictions], rgb, alpha=config.alpha)  # Eq. (3)
-            loss_gan = lsgan_loss(score_fake_g.float(), True) + lsgan_loss(score_fake_n.float(), True)
-            loss_cyc = cycle_loss(rec_n.float(), real_n) + cycle_loss(rec_g.float(), real_g)
-            loss_idt = identity_loss(idt_g.float(), real_g) + identity_loss(idt_n.float(), real_n)
-            loss_tran = loss_gan + w.lambda_cyc * loss_cyc + w.lambda_idt * loss_idt            # Eq. (1)
-            if w.lambda_paired > 0:
-                loss_tran = loss_tran + w.lambda_paired * (x_n2g.float() - to_gray(rgb)).abs().mean()
             loss = loss_pf + w.lambda_tran * loss_tran
             losses = {"pf": loss_pf, "tran": loss_tran}
             if config.use_feat_disc:
@@ -178,19 +202,15 @@ def finetune(profile: Profile | str | None = None, out_dir: str | os.PathLike = 
 
             # --- discriminators: D_N^img, D_G^img (pooled fakes), D_G^feat (Eq. (4), D side) -----------------
             set_requires_grad(discriminators, True)
-            with autocast(device, amp):
-                score_real_g, score_pool_g = d_g(real_g), d_g(pool_g.query(x_n2g))
-                score_real_n, score_pool_n = d_n(real_n), d_n(pool_n.query(fake_n))
-                if config.use_feat_disc:
-                    with torch.no_grad():
-                        real_predictions, real_info = colorize(real_g)          # F_G(x_g): "real"
+            loss_d = image_discriminator_loss(d_g, real_g, pool_g.query(x_n2g), autocast(device, amp)) \
+                + image_discriminator_loss(d_n, real_n, pool_n.query(fake_n), autocast(device, amp))
+            if config.use_feat_disc:
+                with autocast(device, amp):
+                    with torch.no_grad(), frozen_norm_statistics(f_g):   # F_G(x_g): "real"
+                        real_predictions, real_info = colorize(real_g)
                         feat_real = feature_disc_input(real_predictions, real_info, feat)
                     score_feat_real, score_feat_fake_d = d_feat(feat_real), d_feat(feat_fake.detach())
-            loss_d = 0.5 * (lsgan_loss(score_real_g.float(), True) + lsgan_loss(score_pool_g.float(), False)) \
-                + 0.5 * (lsgan_loss(score_real_n.float(), True) + lsgan_loss(score_pool_n.float(), False))
-            if config.use_feat_disc:
-                loss_d_feat = 0.5 * (lsgan_loss(score_feat_real.float(), True)
-                                     + lsgan_loss(score_feat_fake_d.float(), False))
+                loss_d_feat = discriminator_loss(score_feat_real, score_feat_fake_d)
                 loss_d = loss_d + loss_d_feat
                 losses["d_feat"] = loss_d_feat
             opt_d.zero_grad(set_to_none=True)
