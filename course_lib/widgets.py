@@ -55,7 +55,12 @@ def notebook_profile(profile: Any = None, verbose: bool = True):
     """The profile of notebooks 07-11: ``course_lib.train.get_profile(profile)``, unchanged on a GPU; the
     ``smoke`` profile keeps its sizes (64 px, width 8, depth 3) with fewer steps and 8 training scenes, so each
     notebook runs in about a minute on two CPU cores. Every notebook uses this same profile, so the run folder
-    one notebook trains is the one the next notebook loads. ``verbose``: print which profile and why."""
+    one notebook trains is the one the next notebook loads. ``verbose``: print which profile and why.
+
+    The environment variable ``COURSE_NOTEBOOK_STEPS`` (a positive integer N), when set, caps every stage at N
+    steps (translate, pretrain, finetune and direct each train ``min(their steps, N)``; sampling, checkpoint and
+    log intervals are cut to at most N), whatever the profile: ``benchmarks/gpu_check.sh`` runs the notebooks
+    under nbval at the ``course`` sizes this way. Any other value raises ValueError naming the variable."""
     import torch
 
     from .train import get_profile
@@ -73,8 +78,23 @@ def notebook_profile(profile: Any = None, verbose: bool = True):
         steps = SMOKE_NOTEBOOK_STEPS
         chosen = base.replace(num_train=8, num_test=4, sample_every=2, checkpoint_every=max(steps.values()),
                               **steps)
+    steps_env = "COURSE_NOTEBOOK_STEPS"
+    cap_text = os.environ.get(steps_env, "").strip()
+    if cap_text:
+        cap = int(cap_text) if cap_text.isdigit() else 0
+        if cap < 1:
+            raise ValueError(f"{steps_env}: expected a positive integer, the most steps any stage trains in the "
+                             f"notebooks (e.g. {steps_env}=40), got {cap_text!r}; unset it to train the "
+                             "profile's steps")
+        fields = ("translate_steps", "pretrain_steps", "finetune_steps", "direct_steps")
+        chosen = chosen.replace(**{k: min(getattr(chosen, k), cap) for k in fields},
+                                sample_every=min(chosen.sample_every, cap),
+                                checkpoint_every=min(chosen.checkpoint_every, cap),
+                                log_every=min(chosen.log_every, cap))
     if verbose:
-        note = " (the notebooks' short version)" if chosen is not base else ""
+        note = " (the notebooks' short version)" if chosen.name == "smoke" and chosen is not base else ""
+        if cap_text:
+            note += f" (every stage at most {cap_text} steps: {steps_env})"
         print(f"Training profile: {chosen.name}{note} ({why}): {chosen.image_size} px, width {chosen.width}, depth "
               f"{chosen.depth}, batch {chosen.batch_size}, {chosen.num_train} training images, steps translate "
               f"{chosen.translate_steps} / pretrain {chosen.pretrain_steps} / finetune {chosen.finetune_steps} / "

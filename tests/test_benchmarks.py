@@ -1,0 +1,188 @@
+"""Tests of the speed benchmark and the GPU check (benchmarks/speed.py, gpu_check.py, gpu_check.sh) and of the
+notebooks' step cap (COURSE_NOTEBOOK_STEPS in course_lib.widgets.notebook_profile).
+
+The GPU run itself is not tested here (CPU-only CI): gpu_check.sh must parse, and gpu_check.py's --dry-run must
+run its whole code path on the CPU and write every section.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn as nn
+
+from course_lib import widgets
+from course_lib.train import get_profile
+
+REPO = Path(__file__).resolve().parents[1]
+BENCHMARKS = REPO / "benchmarks"
+STEP_FIELDS = ("translate_steps", "pretrain_steps", "finetune_steps", "direct_steps")
+
+
+def load_benchmark(name: str):
+    """Import benchmarks/<name>.py (the benchmarks folder is not a package); gpu_check imports speed by name."""
+    if name in sys.modules and Path(getattr(sys.modules[name], "__file__", "")) == BENCHMARKS / f"{name}.py":
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the file runs
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def speed():
+    return load_benchmark("speed")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# the MAC counter, checked against arithmetic by hand
+# --------------------------------------------------------------------------------------------------------------
+def test_conv2d_macs_by_hand(speed):
+    conv = nn.Conv2d(3, 8, 3, padding=1)
+    x = torch.randn(2, 3, 10, 10, requires_grad=True)
+    count = speed.count_conv_macs(lambda: conv(x).sum().backward())
+    # every output element (2 x 8 x 10 x 10) gathers a 3 x 3 x 3 window: 1600 x 27 = 43,200 MACs
+    assert count.forward == 2 * 8 * 10 * 10 * 3 * 3 * 3 == 43_200
+    # backward: the input's gradient and the weight's gradient, as many MACs each
+    assert count.backward == 2 * 43_200
+    assert count.total == 3 * 43_200
+
+
+def test_strided_grouped_conv2d_macs_by_hand(speed):
+    conv = nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=2)
+    x = torch.randn(1, 4, 9, 9)  # no input gradient: the backward pass computes the weight's gradient only
+    count = speed.count_conv_macs(lambda: conv(x).sum().backward())
+    # output 5 x 5 (ceil(9 / 2)), each of its 6 x 25 elements gathers (4 / 2) x 3 x 3 = 18 inputs
+    assert count.forward == 6 * 5 * 5 * 18 == 2_700
+    assert count.backward == 2_700
+
+
+def test_conv_transpose2d_macs_by_hand(speed):
+    conv = nn.ConvTranspose2d(4, 6, 4, stride=2, padding=1)
+    x = torch.randn(1, 4, 5, 5, requires_grad=True)
+    out = {}
+
+    def run():
+        out["y"] = conv(x)
+        out["y"].sum().backward()
+
+    count = speed.count_conv_macs(run)
+    assert out["y"].shape == (1, 6, 10, 10)
+    # every input element (4 x 5 x 5 = 100) is spread over a 4 x 4 window of 6 output channels: 100 x 96
+    assert count.forward == 4 * 5 * 5 * 6 * 4 * 4 == 9_600
+    assert count.backward == 2 * 9_600  # input gradient + weight gradient
+
+
+def test_no_grad_forward_counts_no_backward(speed):
+    conv = nn.Conv2d(2, 2, 1)
+    with torch.no_grad():
+        count = speed.count_conv_macs(lambda: conv(torch.randn(1, 2, 4, 4)))
+    assert (count.forward, count.backward) == (2 * 4 * 4 * 2, 0)
+
+
+def test_ceiling_conv_counts_three_forwards(speed):
+    rate = speed.measure_conv(torch.device("cpu"), channels=8, size=8, batch=2, min_seconds=0.0)
+    assert rate.macs == 3 * 2 * 8 * 8 * 8 * 8 * 9
+    assert rate.seconds > 0 and rate.rate > 0
+
+
+def test_profile_overrides_follow_the_field_types(speed):
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    speed.add_profile_arguments(parser)
+    args = parser.parse_args(["--size", "48", "--depth", "2,3,4", "--batch", "3", "--set", "lr=0.01"])
+    profile = speed.build_profile("smoke", args)
+    assert (profile.image_size, profile.depth, profile.batch_size, profile.lr) == (48, (2, 3, 4), 3, 0.01)
+    assert profile.num_train <= max(8, 2 * 3)  # a few rendered scenes without --root
+    with pytest.raises(SystemExit, match="no such field"):
+        speed.build_profile("smoke", parser.parse_args(["--set", "nonsense=1"]))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# gpu_check: the shell script parses, the Python part dry-runs on the CPU
+# --------------------------------------------------------------------------------------------------------------
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash not installed")
+def test_gpu_check_sh_parses_and_prints_its_usage():
+    script = BENCHMARKS / "gpu_check.sh"
+    subprocess.run(["bash", "-n", str(script)], check=True, timeout=30)
+    usage = subprocess.run(["bash", str(script), "--help"], capture_output=True, text=True, timeout=30)
+    assert usage.returncode == 0, usage.stderr
+    assert "--dry-run" in usage.stdout and "--no-install" in usage.stdout
+    bad = subprocess.run(["bash", str(script), "--no-such-option"], capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 2 and "unknown option" in bad.stderr
+
+
+def test_gpu_check_dry_run_writes_every_section(tmp_path):
+    out = tmp_path / "gpu.txt"
+    # the smoke profile's code path at a smaller size, so the test stays short
+    proc = subprocess.run(
+        [sys.executable, str(BENCHMARKS / "gpu_check.py"), "--dry-run", "--out", str(out),
+         "--size", "48", "--width", "4", "--batch", "1", "--threads", "1"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    text = out.read_text(encoding="utf-8")
+    assert text.strip() == proc.stdout.strip()  # the file holds what was printed
+    load_benchmark("speed")
+    gpu_check = load_benchmark("gpu_check")
+    positions = [text.find(section) for section in gpu_check.SECTIONS]
+    assert all(p >= 0 for p in positions), [s for s, p in zip(gpu_check.SECTIONS, positions) if p < 0]
+    assert positions == sorted(positions)
+    assert "DRY RUN" in text and "profile smoke" in text
+    for stage in ("translate", "pretrain", "finetune", "direct"):
+        for variant in ("amp", "channels_last"):
+            assert f"| {variant} | {stage} |" in text
+    assert "failed" not in text.replace("- failed: nothing", "")
+    assert "of ceiling" in text and "- amp:" in text
+
+
+def test_gpu_check_refuses_to_run_without_cuda_unless_dry_run(tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    proc = subprocess.run([sys.executable, str(BENCHMARKS / "gpu_check.py"), "--out", str(tmp_path / "x.txt")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "--dry-run" in proc.stderr
+
+
+# --------------------------------------------------------------------------------------------------------------
+# COURSE_NOTEBOOK_STEPS
+# --------------------------------------------------------------------------------------------------------------
+def test_notebook_steps_variable_caps_every_stage(monkeypatch):
+    monkeypatch.delenv("COURSE_NOTEBOOK_STEPS", raising=False)
+    course = widgets.notebook_profile("course", verbose=False)
+    assert course == get_profile("course", verbose=False)
+    smoke = widgets.notebook_profile("smoke", verbose=False)
+
+    monkeypatch.setenv("COURSE_NOTEBOOK_STEPS", "7")
+    capped = widgets.notebook_profile("course", verbose=False)
+    for name in STEP_FIELDS:
+        assert getattr(capped, name) == min(getattr(course, name), 7)
+    assert capped.sample_every <= 7 and capped.checkpoint_every <= 7 and capped.log_every <= 7
+    assert (capped.image_size, capped.width, capped.depth, capped.batch_size) == \
+        (course.image_size, course.width, course.depth, course.batch_size)  # sizes untouched
+    capped_smoke = widgets.notebook_profile("smoke", verbose=False)
+    for name in STEP_FIELDS:
+        assert getattr(capped_smoke, name) == min(getattr(smoke, name), 7)
+
+    monkeypatch.setenv("COURSE_NOTEBOOK_STEPS", " 100000 ")  # larger than every stage: nothing changes
+    assert widgets.notebook_profile("course", verbose=False) == course
+
+
+def test_notebook_steps_variable_says_so_when_printing(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_NOTEBOOK_STEPS", "5")
+    widgets.notebook_profile("course")
+    assert "COURSE_NOTEBOOK_STEPS" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-3", "2.5", "1e3"])
+def test_notebook_steps_variable_rejects_bad_values(monkeypatch, value):
+    monkeypatch.setenv("COURSE_NOTEBOOK_STEPS", value)
+    with pytest.raises(ValueError, match="COURSE_NOTEBOOK_STEPS.*positive integer"):
+        widgets.notebook_profile("course", verbose=False)
