@@ -5,6 +5,7 @@ validation pairs at their stored 256 px.
     python benchmarks/vcip_cpu.py --root DIR                      # the `cpu` profile, seeds 0 1 2
     python benchmarks/vcip_cpu.py --root DIR --seeds 0 --fraction 0.5   # half the budget (the trend)
     python benchmarks/vcip_cpu.py --root DIR --report             # rewrite the report from the saved rows
+    python benchmarks/vcip_cpu.py --root DIR --seeds 0 --set translator_width=16 --out runs/probe   # a variant
 
 What it records per seed (``runs/vcip_cpu/<profile>-f<fraction>-s<seed>/``, resumable; one JSON row per run in
 ``benchmarks/results/vcip_cpu/rows.jsonl``):
@@ -98,12 +99,13 @@ def _in_pieces(train_fn, steps_field: str, profile, points: int, measure) -> tup
     return result, curve, cpu, wall
 
 
-def run_seed(root: Path, profile, seed: int, fraction: float, points: int, runs: Path, held: Held) -> dict:
+def run_seed(root: Path, profile, seed: int, fraction: float, points: int, runs: Path, held: Held,
+             variant: str = "") -> dict:
     from course_lib.train import make_configs
 
-    out = runs / f"{profile.name}-f{fraction:g}-s{seed}"
+    out = runs / f"{profile.name}-f{fraction:g}{'-' + variant if variant else ''}-s{seed}"
     configs = make_configs(profile, seed=seed)  # the profile's recipe (PROFILE_RECIPES), e.g. cpu: paired L1
-    row = {"profile": profile.name, "fraction": fraction, "seed": seed, "budget": {
+    row = {"profile": profile.name, "fraction": fraction, "seed": seed, "variant": variant, "budget": {
         k: getattr(profile, k) for k in ("translate_steps", "pretrain_steps", "finetune_steps", "direct_steps")},
         "run_dir": str(out)}
     timing = {}
@@ -160,12 +162,14 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
              "of `Validation/` at 256 px, whole images; mean ± std over seeds (ddof = 1).", ""]
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
-        groups.setdefault((r["profile"], r["fraction"]), []).append(r)
-    for (profile, fraction), rs in sorted(groups.items()):
+        groups.setdefault((r["profile"], r["fraction"], r.get("variant", "")), []).append(r)
+    for (profile, fraction, variant), rs in sorted(groups.items()):
         b = rs[0]["budget"]
         wall = [sum(t["wall_s"] for t in r["timing"].values()) / 60 for r in rs]
         cpu = [sum(t["cpu_s"] for t in r["timing"].values()) / 60 for r in rs]
-        lines += [f"## profile `{profile}`, budget fraction {fraction:g} (seeds {', '.join(str(r['seed']) for r in rs)})",
+        changed = f", with {variant}" if variant else ""
+        lines += [f"## profile `{profile}`{changed}, budget fraction {fraction:g} "
+                  f"(seeds {', '.join(str(r['seed']) for r in rs)})",
                   "",
                   f"Steps: translate {b['translate_steps']}, pretrain {b['pretrain_steps']}, finetune "
                   f"{b['finetune_steps']}, direct {b['direct_steps']}. Whole run (4 stages, with the measurements): "
@@ -242,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", default="runs/vcip_cpu", help="where the run folders go (resumable)")
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("--report", action="store_true", help="only rewrite the report from rows.jsonl")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="change one profile field (integers only), e.g. --set translator_width=16; the run "
+                             "folder and the report name the change")
     args = parser.parse_args(argv)
     root, out = Path(args.root), Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -258,8 +265,16 @@ def main(argv: list[str] | None = None) -> int:
     rows_file = out / "rows.jsonl"
     if not args.report:
         profile = get_profile(args.profile, verbose=True).scaled(args.fraction)
+        changes = {}
+        for item in args.set:
+            field, _, value = item.partition("=")
+            if not value.lstrip("-").isdigit():
+                parser.error(f"--set {item}: expected FIELD=INTEGER, e.g. translator_width=16")
+            changes[field.strip()] = int(value)
+        profile = profile.replace(**changes)   # keeps the name: the profile's recipe still applies
+        variant = ",".join(f"{k}={v}" for k, v in changes.items())
         for seed in args.seeds:
-            row = run_seed(root, profile, seed, args.fraction, args.points, Path(args.runs), held)
+            row = run_seed(root, profile, seed, args.fraction, args.points, Path(args.runs), held, variant)
             with open(rows_file, "a") as f:
                 f.write(json.dumps(row) + "\n")
             print(json.dumps({k: row[k] for k in ("seed", "progressive", "direct", "oracle")}), flush=True)
