@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-from .common import NORM_KINDS, check_image_batch, init_weights, make_norm, pad_to_multiple
+from .common import NORM_KINDS, check_image_batch, init_weights, make_norm, pad_to_multiple  # noqa: F401 (re-exported)
 from .rcab import RCAB
 
 MAX_WIDTH_MULTIPLIER = 8

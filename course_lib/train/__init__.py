@@ -9,8 +9,11 @@
 Each stage takes a :class:`Profile` (sizes and schedules: ``smoke``, ``course``, ``paper``; ``get_profile``) and
 a typed config (``TranslateConfig``, ``PretrainConfig``, ``FinetuneConfig``, ``DirectConfig``), writes
 ``out_dir/<stage>/{checkpoint.pt, losses.csv, samples/}``, resumes from its checkpoint, and returns a
-:class:`StageResult`. ``loop.py`` holds the bookkeeping they share (batches, checkpoints, logs, Ctrl-C),
-``pool.py`` the GAN helpers, ``checkpoint.py`` atomic saving and safe loading, ``inference.py`` the colorizers.
+:class:`StageResult`. What they share, one concern per file: ``loop.py`` the stage runner (``StageRun``:
+checkpoints, resume, Ctrl-C, the step loop), ``batches.py`` the data and deterministic batches, ``records.py`` the
+result, loss log and sample grids, ``device.py`` devices, mixed precision and seeds, ``gan.py`` the CycleGAN
+objective of stages 1 and 3, ``pool.py`` image pools, ``checkpoint.py`` atomic saving and safe loading,
+``inference.py`` the colorizers.
 """
 
 from .checkpoint import CheckpointError, config_differences, load_checkpoint, save_checkpoint

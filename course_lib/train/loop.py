@@ -1,4 +1,8 @@
-"""The bookkeeping every stage shares, written once: data batches, checkpoints, logs, samples, Ctrl-C.
+"""The stage runner every stage shares, written once: checkpoints, resume, the step loop, logs, Ctrl-C.
+
+Its helpers live beside it, one concern per file: ``batches.py`` (training data, deterministic batches),
+``records.py`` (StageResult, the loss log, sample grids), ``device.py`` (devices, mixed precision, seeds); their
+names are importable from here as before.
 
 A stage (``stage1_translate.py`` ...) keeps its training step in plain sight and delegates the rest to a
 :class:`StageRun`::
@@ -22,27 +26,24 @@ N/2 give the same weights.
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import signal
 import threading
-from contextlib import nullcontext
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
-import numpy as np
 import torch
-from PIL import Image, ImageDraw
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..data import PairAugment, Resize, open_dataset
+from .batches import CACHE_LIMIT_BYTES, SPECTRAL_TRAIN_SEED, PairBatches, test_data, training_data  # noqa: F401
 from .checkpoint import CHECKPOINT_FORMAT, get_rng_state, load_checkpoint, save_checkpoint, set_rng_state
 from .configs import build_model, config_to_dict
+from .device import autocast, make_scaler, resolve_device, seed_everything  # noqa: F401
 from .pool import ImagePool
 from .profiles import Profile
+from .records import LossLog, StageResult, read_losses, save_sample_grid  # noqa: F401
 
 __all__ = [
     "StageRun", "StageResult", "TrainingInterrupted", "PairBatches", "resolve_device", "autocast",
@@ -50,14 +51,8 @@ __all__ = [
     "STAGE_NAMES",
 ]
 
-#: Seed of the rendered training scenes; held-out scenes use ``open_dataset(split="test")``'s disjoint seed.
-SPECTRAL_TRAIN_SEED = 0
-
 #: Stage folders under out_dir.
 STAGE_NAMES = ("translate", "pretrain", "finetune", "direct", "direct_unet")
-
-#: Datasets are held in memory (rendered or decoded once) below this many bytes; larger ones are read per step.
-CACHE_LIMIT_BYTES = 2 * 1024**3
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -70,348 +65,6 @@ class TrainingInterrupted(KeyboardInterrupt):
         self.stage, self.step, self.checkpoint = stage, step, checkpoint
         where = f"checkpoint saved at step {step}: {checkpoint}" if checkpoint else "no checkpoint saved"
         super().__init__(f"{stage} interrupted ({where})")
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# devices, precision, seeds
-# ----------------------------------------------------------------------------------------------------------------
-def resolve_device(device: str | torch.device | None = None) -> torch.device:
-    """``None`` -> CUDA if available, else CPU. Raises ValueError naming ``device`` if it cannot be used."""
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device: cannot parse {device!r} ({exc})") from None
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device: {device!r} requested but CUDA is not available here (use 'cpu')")
-    return dev
-
-
-def autocast(device: torch.device, enabled: bool):
-    """float16 autocast for the networks on CUDA when the profile asks for it; a no-op elsewhere."""
-    if enabled and device.type == "cuda":
-        return torch.autocast(device_type="cuda", dtype=torch.float16)
-    return nullcontext()
-
-
-def make_scaler(profile: Profile, device: torch.device):
-    """The loss scaler of mixed precision (disabled, i.e. a pass-through, without AMP or CUDA)."""
-    enabled = bool(profile.amp and device.type == "cuda")
-    if hasattr(torch.amp, "GradScaler"):  # torch >= 2.3
-        return torch.amp.GradScaler("cuda", enabled=enabled)
-    return torch.cuda.amp.GradScaler(enabled=enabled)
-
-
-def seed_everything(seed: int) -> None:
-    """Seed torch (CPU and CUDA), numpy and python ``random``."""
-    import random
-
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# data
-# ----------------------------------------------------------------------------------------------------------------
-def _describe(data: Any) -> str:
-    """A short, stable description of the training data for the checkpoint's config."""
-    if data is None:
-        return "spectral"
-    if isinstance(data, (str, os.PathLike)):
-        return str(Path(data).resolve())
-    text = repr(data) if type(data).__repr__ is not object.__repr__ else ""
-    if not text or len(text) > 200 or "tensor(" in text:  # lists of items, datasets without a short repr
-        length = len(data) if hasattr(data, "__len__") else "?"
-        text = f"{type(data).__name__} of {length} items"
-    return text
-
-
-def training_data(data: Any, profile: Profile, kind: str = "auto") -> tuple[Any, str]:
-    """The training set and a short description of it (stored in the checkpoint's config).
-
-    ``data``: ``None`` -> ``profile.num_train`` spectral scenes of ``profile.image_size`` px (seed
-    ``SPECTRAL_TRAIN_SEED``); a folder -> ``course_lib.data.open_dataset(folder, kind, split="train")``, every
-    image resized to the training size, or kept at its stored size when ``profile.crop == "stored"``
-    (``num_train`` only sizes the rendered data); or any dataset of item dicts.
-    """
-    if data is None or isinstance(data, (str, os.PathLike)):
-        size = None if (data is not None and profile.crop == "stored") else profile.image_size
-        dataset = open_dataset(data, kind=kind, split="train", size=size, count=profile.num_train,
-                               seed=SPECTRAL_TRAIN_SEED)
-    else:
-        dataset = data
-    if len(dataset) == 0:
-        raise ValueError(f"data: the training set {_describe(data)} is empty")
-    return dataset, _describe(data)
-
-
-def test_data(data: Any, profile: Profile, kind: str = "auto", count: int | None = None,
-              split: str = "test") -> Any:
-    """The held-out set: ``count`` (default ``profile.num_test``) spectral scenes of another seed (disjoint from
-    the training scenes), or the folder's ``split`` (VCIP2020 ``test`` or ``val``, EPFL ``test``; a PairedFolder
-    has no split: the whole folder), resized to the profile's image size so batches stack -- or, when
-    ``profile.crop == "stored"``, at the images' stored size (the size the dataset is evaluated at)."""
-    if data is None or isinstance(data, (str, os.PathLike)):
-        size = None if (data is not None and profile.crop == "stored") else profile.image_size
-        return open_dataset(data, kind=kind, split=split, size=size,
-                            count=count or profile.num_test, seed=SPECTRAL_TRAIN_SEED)
-    return data
-
-
-class _Cached:
-    """A dataset read once into memory (rendering a spectral scene or decoding a PNG costs more than a step).
-
-    Rendered scenes are deterministic, so they are also shared between the stages of one process (keyed by
-    size, count and seed): ``run_all`` renders them once.
-    """
-
-    _shared: dict[tuple, list] = {}
-
-    def __init__(self, dataset: Any):
-        from ..data import SpectralScenes
-
-        self.dataset, self.items = dataset, None
-        key = None
-        if type(dataset) is SpectralScenes and dataset.transform is None:
-            key = (dataset.size, dataset.count, dataset.seed, repr(dataset.config))
-            self.items = self._shared.get(key)
-        if self.items is None:
-            first = dataset[0]
-            nbytes = sum(first[k].numel() * first[k].element_size() for k in ("nir", "rgb"))
-            if nbytes * len(dataset) < CACHE_LIMIT_BYTES:
-                self.items = [_pair_only(dataset[i]) for i in tqdm(range(len(dataset)), desc="loading data",
-                                                                  leave=False)]
-                if key is not None:
-                    self._shared.clear()  # keep one rendered set at a time
-                    self._shared[key] = self.items
-
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-    def __getitem__(self, i: int) -> dict:
-        return self.items[i] if self.items is not None else _pair_only(self.dataset[i])
-
-
-def _pair_only(item: Mapping) -> dict:
-    return {"nir": item["nir"].float(), "rgb": item["rgb"].float(), "name": item.get("name", "")}
-
-
-def _mix(*numbers: int) -> int:
-    """A 63-bit seed from several integers (so (seed, epoch) and (seed, step, slot) streams never collide)."""
-    h = 0x9E3779B97F4A7C15
-    for n in numbers:
-        h = (h ^ (int(n) & 0xFFFFFFFFFFFFFFFF)) * 0x100000001B3 & 0xFFFFFFFFFFFFFFFF
-        h ^= h >> 29
-    return h & 0x7FFFFFFFFFFFFFFF
-
-
-class PairBatches:
-    """Deterministic training batches: the batch of step ``s`` depends only on ``(seed, stream, s)``.
-
-    The images form an endless stream of epochs; epoch ``e`` visits them in the order of
-    ``torch.randperm(n, generator=torch.Generator().manual_seed(mix(seed, stream, e)))``; step ``s`` (1-based)
-    takes stream positions ``(s - 1) * batch_size ... s * batch_size - 1``. Each image is augmented with a
-    generator seeded by ``(seed, stream, s, slot)``. ``stream`` gives independent orders over the same data
-    (stage 1 draws its unpaired grays from stream 1).
-    """
-
-    def __init__(self, dataset: Any, batch_size: int, seed: int, size: int, augment: bool, stream: int = 0,
-                 crop: str = "resize", prefetch: bool = False):
-        self.dataset = dataset if isinstance(dataset, _Cached) else _Cached(dataset)
-        self.prefetch = prefetch
-        self._next: tuple[int, Any] | None = None   # (step, future of its CPU batch)
-        self._executor = None
-        self.batch_size, self.seed, self.stream = batch_size, seed, stream
-        self.size = size
-        if crop == "stored":  # random crops at the stored scale (without augmentation: position only)
-            self.transform = PairAugment(size, window=size) if augment else \
-                PairAugment(size, scale=(1.0, 1.0), flip=False, contrast=0.0, window=size)
-        else:
-            self.transform = PairAugment(size) if augment else Resize(size)
-        self._perm_epoch, self._perm = None, None
-
-    def state_dict(self) -> dict:
-        return {"seed": self.seed, "stream": self.stream, "batch_size": self.batch_size,
-                "rule": "epoch order: randperm seeded by mix(seed, stream, epoch)"}
-
-    def _order(self, epoch: int) -> torch.Tensor:
-        if epoch != self._perm_epoch:
-            g = torch.Generator().manual_seed(_mix(self.seed, self.stream, epoch))
-            self._perm, self._perm_epoch = torch.randperm(len(self.dataset), generator=g), epoch
-        return self._perm
-
-    def indices(self, step: int) -> list[int]:
-        n = len(self.dataset)
-        out = []
-        for pos in range((step - 1) * self.batch_size, step * self.batch_size):
-            out.append(int(self._order(pos // n)[pos % n]))
-        return out
-
-    def _prepare(self, step: int, indices: list[int], pin: bool) -> dict:
-        """The CPU batch of ``step`` (augmented, stacked, range-checked: the data boundary), maybe pinned."""
-        items = []
-        for slot, i in enumerate(indices):
-            item = self.dataset[i]
-            for key in ("nir", "rgb"):   # before augmentation (which clamps), on the CPU: no device sync
-                lo, hi = torch.aminmax(item[key])
-                if not (-1.001 <= float(lo) and float(hi) <= 1.001):
-                    raise ValueError(
-                        f"training data: the {key.upper()} image {item.get('name') or i!r} (step {step}) is "
-                        f"outside [-1, 1] (range [{float(lo):.4g}, {float(hi):.4g}]); a dataset must return "
-                        "images scaled to [-1, 1]")
-            g = torch.Generator().manual_seed(_mix(self.seed, self.stream, step, slot, 1))
-            items.append(self.transform(item, generator=g))
-        batch = {"nir": torch.stack([it["nir"] for it in items]), "rgb": torch.stack([it["rgb"] for it in items]),
-                 "name": [it["name"] for it in items]}
-        if pin:
-            batch["nir"], batch["rgb"] = batch["nir"].pin_memory(), batch["rgb"].pin_memory()
-        return batch
-
-    def get(self, step: int, device: torch.device) -> dict:
-        """The batch of ``step`` on ``device``. With ``prefetch``, step ``step + 1``'s batch is prepared on a
-        background thread while the caller trains on this one (the same batch either way: it depends on
-        ``(seed, stream, step)`` only)."""
-        pin = device.type == "cuda"
-        if self._next is not None and self._next[0] == step:
-            batch = self._next[1].result()
-        else:
-            batch = self._prepare(step, self.indices(step), pin)
-        self._next = None
-        if self.prefetch:
-            if self._executor is None:
-                from concurrent.futures import ThreadPoolExecutor
-
-                self._executor = ThreadPoolExecutor(1, thread_name_prefix="prefetch")
-            # indices on this thread (the epoch order is cached), augmentation on the worker
-            self._next = (step + 1, self._executor.submit(self._prepare, step + 1, self.indices(step + 1), pin))
-        return {"nir": batch["nir"].to(device, non_blocking=pin), "rgb": batch["rgb"].to(device, non_blocking=pin),
-                "name": batch["name"]}
-
-    def close(self) -> None:
-        """Stop the prefetch thread (a pending batch is dropped)."""
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor, self._next = None, None
-
-    def fixed(self, count: int, device: torch.device) -> dict:
-        """The first ``count`` images, un-augmented (resized to the training size): the sample grids' inputs."""
-        items = [Resize(self.size)(self.dataset[i]) for i in range(min(count, len(self.dataset)))]
-        return {"nir": torch.stack([it["nir"] for it in items]).to(device),
-                "rgb": torch.stack([it["rgb"] for it in items]).to(device)}
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# results
-# ----------------------------------------------------------------------------------------------------------------
-@dataclass
-class StageResult:
-    """What a stage returns: its trained networks (eval mode) and where its files are.
-
-    Also readable like a dict (``result["models"]``). ``colorizer`` is a NIR -> RGB callable for the stages that
-    produce one (finetune: a ``ProgressiveColorizer``; direct: a ``DirectColorizer``), else ``None``.
-    """
-
-    stage: str
-    models: dict[str, nn.Module]
-    checkpoint: Path
-    log: Path
-    samples: Path
-    step: int
-    total_steps: int
-    profile: Profile
-    config: dict
-    colorizer: Any = None
-    extra: dict = field(default_factory=dict)
-
-    def __getitem__(self, key: str) -> Any:
-        return getattr(self, key)
-
-    def keys(self) -> list[str]:
-        return ["stage", "models", "checkpoint", "log", "samples", "step", "total_steps", "profile", "config",
-                "colorizer"]
-
-    def losses(self) -> dict[str, list[float]]:
-        """The loss log as columns: ``{"step": [...], "<term>": [...]}``."""
-        return read_losses(self.log)
-
-
-def read_losses(path: str | os.PathLike) -> dict[str, list[float]]:
-    """Read a stage's ``losses.csv`` into ``{column: list of floats}`` (for plotting)."""
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        return {}
-    return {k: [float(r[k]) for r in rows] for k in rows[0]}
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# the loss log
-# ----------------------------------------------------------------------------------------------------------------
-class LossLog:
-    """``losses.csv``: one row per step, ``step`` then one column per loss term (fixed by the first row).
-
-    On resume, rows after the checkpoint's step (written before a crash, not saved in the checkpoint) are
-    dropped, so the log matches the trajectory that continues.
-    """
-
-    def __init__(self, path: Path, start_step: int):
-        self.path, self.columns = path, None
-        kept: list[dict] = []
-        if start_step > 0 and path.exists():
-            with open(path, newline="", encoding="utf-8") as f:
-                reader = csv.DictReader(f)
-                self.columns = [c for c in (reader.fieldnames or []) if c != "step"] or None
-                kept = [r for r in reader if r.get("step", "").isdigit() and int(r["step"]) <= start_step]
-        self._file = open(path, "w", newline="", encoding="utf-8")
-        self._writer = None
-        if self.columns is not None:
-            self._start_writer()
-            self._writer.writerows(kept)
-            self._file.flush()
-
-    def _start_writer(self) -> None:
-        self._writer = csv.DictWriter(self._file, fieldnames=["step", *self.columns], extrasaction="ignore")
-        self._writer.writeheader()
-
-    def write(self, step: int, values: Mapping[str, float]) -> None:
-        if self._writer is None:
-            self.columns = list(values)
-            self._start_writer()
-        self._writer.writerow({"step": step, **{k: f"{float(v):.6g}" for k, v in values.items()}})
-        self._file.flush()
-
-    def close(self) -> None:
-        self._file.close()
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# sample grids
-# ----------------------------------------------------------------------------------------------------------------
-def save_sample_grid(columns: Mapping[str, torch.Tensor], path: Path, max_rows: int = 4) -> Path:
-    """One PNG: a column per entry of ``columns`` (title -> batch (N, 1|3, H, W) in [-1, 1]), a row per image,
-    the titles in a header line."""
-    from ..metrics import to_uint8
-
-    tiles = []
-    for title, images in columns.items():
-        images = images[:max_rows].detach().float().cpu().clamp(-1, 1)
-        if images.shape[1] == 1:
-            images = images.expand(-1, 3, -1, -1)
-        tiles.append(to_uint8(images))  # (n, h, w, 3)
-    n, h, w = tiles[0].shape[:3]
-    header, pad = 14, 2
-    canvas = Image.new("RGB", (len(tiles) * (w + pad) + pad, header + n * (h + pad) + pad), (255, 255, 255))
-    draw = ImageDraw.Draw(canvas)
-    for c, (title, col) in enumerate(zip(columns, tiles)):
-        x = pad + c * (w + pad)
-        draw.text((x, 1), title[: max(4, w // 6)], fill=(0, 0, 0))
-        for r in range(min(n, len(col))):
-            canvas.paste(Image.fromarray(col[r]), (x, header + pad + r * (h + pad)))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    canvas.save(path)
-    return path
 
 
 # ----------------------------------------------------------------------------------------------------------------
