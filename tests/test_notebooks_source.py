@@ -1,18 +1,13 @@
-"""The committed notebooks are exactly what tools/build_notebooks_part{1,2}.py make, and every link to the
-repository (each notebook's Colab badge and install cell, the README's Colab links) agrees with its one home,
-``Repository`` under ``[project.urls]`` in pyproject.toml.
-
-The drift test rebuilds every notebook into a temporary folder with the builders' own command line (``--out``) and
-compares it with notebooks/*.ipynb as JSON (cell types, ids, sources, outputs, metadata; not the byte layout). It
-fails when a notebook was edited by hand (in Jupyter, or committed with outputs) or a builder was edited without
-regenerating; the fix is ``python tools/build_notebooks_part1.py && python tools/build_notebooks_part2.py``.
+"""The notebooks are their own source (``notebooks/*.ipynb``, edited in Jupyter), kept tidy by
+``tools/notebooks.py``: committed without outputs, every Colab badge and install cell pointing at the repository's
+one home (``Repository`` under ``[project.urls]`` in pyproject.toml), one install cell for all. These tests fail
+when a notebook is committed untidy (the fix: ``python tools/notebooks.py``), and check that the tool itself
+finds and fixes what it should.
 """
 from __future__ import annotations
 
-import contextlib
-import difflib
+import copy
 import importlib.util
-import io
 import json
 import re
 import sys
@@ -21,41 +16,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-TOOLS = ROOT / "tools"
 NOTEBOOKS = ROOT / "notebooks"
-REGENERATE = "python tools/build_notebooks_part1.py && python tools/build_notebooks_part2.py"
+FIX = "python tools/notebooks.py"
 
 
-def _load(name: str):
-    if str(TOOLS) not in sys.path:
-        sys.path.insert(0, str(TOOLS))  # part 2 imports part 1 by name
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, TOOLS / f"{name}.py")
+@pytest.fixture(scope="module")
+def tool():
+    spec = importlib.util.spec_from_file_location("course_notebooks_tool", ROOT / "tools" / "notebooks.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture(scope="module")
-def part1():
-    return _load("build_notebooks_part1")
-
-
-@pytest.fixture(scope="module")
-def part2():
-    return _load("build_notebooks_part2")
-
-
-@pytest.fixture(scope="module")
-def built(part1, part2, tmp_path_factory) -> Path:
-    """Every notebook, rebuilt by the builders' command line into a temporary folder."""
-    out = tmp_path_factory.mktemp("notebooks")
-    with contextlib.redirect_stdout(io.StringIO()):
-        assert part1.main(["--out", str(out)]) == 0
-        assert part2.main(["--out", str(out)], part2.BUILDERS) == 0
-    return out
 
 
 def _repository() -> str:
@@ -76,17 +46,29 @@ def _source(cell: dict) -> str:
 
 
 def _install_cell(notebook: dict) -> str:
-    """The code cell right after the title (part 1's ``header``): the only one that pip-installs."""
+    """The code cell right after the title: the only one that pip-installs."""
     installing = [i for i, c in enumerate(notebook["cells"]) if '"pip", "install"' in _source(c)]
     assert installing == [1] and notebook["cells"][1]["cell_type"] == "code", f"install cells at {installing}"
     return _source(notebook["cells"][1])
 
 
-def test_every_committed_notebook_has_a_builder(part1, part2):
-    names = set(part1.BUILDERS) | set(part2.BUILDERS)
-    committed = {p.stem for p in NOTEBOOKS.glob("*.ipynb")}
-    assert committed == names, (f"notebooks without a builder: {sorted(committed - names)}; "
-                                f"builders without a committed notebook: {sorted(names - committed)} ({REGENERATE})")
+def test_the_twelve_notebooks_are_there():
+    names = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
+    assert len(names) == 12 and [n[:2] for n in names] == [f"{i:02d}" for i in range(12)], names
+
+
+def test_committed_notebooks_are_tidy(tool):
+    repository = tool.repository_url()
+    untidy = []
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        raw = path.read_text(encoding="utf-8")
+        notebook = json.loads(raw)
+        changes = tool.tidy(notebook, path.stem, repository)
+        if changes:
+            untidy.append(f"{path.name}: " + "; ".join(changes))
+        elif raw != tool.render(notebook):
+            untidy.append(f"{path.name}: not in nbformat's layout")
+    assert not untidy, f"run `{FIX}` and commit:\n" + "\n".join(untidy)
 
 
 def test_committed_notebooks_have_no_outputs():
@@ -94,32 +76,51 @@ def test_committed_notebooks_have_no_outputs():
         for cell in _read(path)["cells"]:
             if cell["cell_type"] == "code":
                 assert cell["outputs"] == [] and cell["execution_count"] is None, (
-                    f"{path.name}, cell {cell.get('id')}: commit notebooks without outputs ({REGENERATE})")
+                    f"{path.name}, cell {cell.get('id')}: commit notebooks without outputs ({FIX})")
 
 
-def test_committed_notebooks_are_what_the_builders_make(built):
-    stale = []
-    for fresh_path in sorted(built.glob("*.ipynb")):
-        committed_path = NOTEBOOKS / fresh_path.name
-        if not committed_path.exists():
-            stale.append(f"{fresh_path.name}: not committed")
-            continue
-        fresh, committed = _read(fresh_path), _read(committed_path)
-        fresh_ids = [c.get("id") for c in fresh["cells"]]
-        committed_ids = [c.get("id") for c in committed["cells"]]
-        if fresh_ids != committed_ids:
-            stale.append(f"{fresh_path.name}: cells {committed_ids} committed, {fresh_ids} built")
-            continue
-        for new, old in zip(fresh["cells"], committed["cells"]):
-            if _source(new) != _source(old):
-                diff = "\n".join(list(difflib.unified_diff(_source(old).splitlines(), _source(new).splitlines(),
-                                                           "committed", "built", lineterm=""))[:12])
-                stale.append(f"{fresh_path.name}, cell {new.get('id')}: source differs\n{diff}")
-            elif new != old:
-                stale.append(f"{fresh_path.name}, cell {new.get('id')}: type, metadata or outputs differ")
-        if {k: v for k, v in fresh.items() if k != "cells"} != {k: v for k, v in committed.items() if k != "cells"}:
-            stale.append(f"{fresh_path.name}: notebook metadata or format differ")
-    assert not stale, f"committed notebooks differ from the builders' ({REGENERATE}):\n" + "\n".join(stale)
+def _untidy_copy(tmp_path: Path) -> tuple[Path, dict]:
+    """notebooks/02_data.ipynb as a student's Jupyter leaves it: outputs, counts, a fork's address."""
+    notebook = _read(NOTEBOOKS / "02_data.ipynb")
+    clean = copy.deepcopy(notebook)
+    notebook["cells"][0]["source"] = _source(notebook["cells"][0]).replace(
+        _repository()[len("https://github.com/"):], "someone/a-fork")
+    notebook["cells"][1]["source"] = _source(notebook["cells"][1]).replace(_repository(), "https://github.com/x/y")
+    code = next(c for c in notebook["cells"][2:] if c["cell_type"] == "code")
+    code["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "hello\n"}]
+    code["execution_count"] = 7
+    code["metadata"]["execution"] = {"iopub.execute_input": "2026-11-30T00:00:00Z"}
+    notebook["metadata"]["widgets"] = {"state": {}}
+    path = tmp_path / "02_data.ipynb"
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    return path, clean
+
+
+def test_tool_finds_and_fixes_an_untidy_notebook(tool, tmp_path, capsys):
+    path, clean = _untidy_copy(tmp_path)
+    assert tool.main(["--check", str(path)]) == 1
+    report = capsys.readouterr().out
+    for expected in ("cleared 1 output", "execution count", "['execution']", "Colab badge", "install cell",
+                     "notebook metadata", "would change"):
+        assert expected in report, (expected, report)
+    assert json.loads(path.read_text(encoding="utf-8"))["cells"][2:] != clean["cells"][2:]   # --check wrote nothing
+    assert tool.main([str(path)]) == 0
+    fixed = _read(path)
+    assert fixed == clean, "the tool should give back exactly the committed notebook"
+    assert tool.main(["--check", str(path)]) == 0                                       # and it is idempotent
+
+
+def test_tool_refuses_a_notebook_without_badge(tool, tmp_path):
+    notebook = _read(NOTEBOOKS / "02_data.ipynb")
+    notebook["cells"][0]["source"] = "# a title without a badge"
+    with pytest.raises(ValueError, match="02_data.ipynb: the title cell has no Colab badge"):
+        tool.tidy(notebook, "02_data", _repository())
+
+
+def test_one_install_cell_for_every_notebook(tool):
+    wanted = tool.install_cell(_repository())
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        assert _install_cell(_read(path)) == wanted, f"{path.name}: its install cell differs ({FIX})"
 
 
 def test_badges_and_install_cells_point_at_the_repository():
