@@ -74,8 +74,9 @@ class FeatureDiscriminator(PatchDiscriminator):
     """D_G^feat of Eq. (4): a small PatchGAN critic (two strided convs: 34x34 receptive field by default).
 
     What it sees is the training config's choice (`feat_source`): F_G's multi-scale outputs resized to full
-    size and concatenated ("outputs", in_channels = 3 * out_channels) or F_G's finest features ("features",
-    in_channels = width). It only takes a tensor; any spatial size that yields a >= 1x1 map works.
+    size and concatenated ("outputs", in_channels = 3 * out_channels) or F_G's finest features, those its finest
+    prediction is computed from ("features", in_channels = width). It only takes a tensor; any spatial size that
+    yields a >= 1x1 map works.
     """
 
     def __init__(self, in_channels: int, width: int = 64, n_layers: int = 2, norm: str = "instance"):

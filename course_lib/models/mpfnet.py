@@ -15,7 +15,9 @@ For S = 3 scales (1/4, 1/2, 1 of the input), coarsest first:
     f_s       = FEB_s(concat(x_s, upsample2x(f'_{s-1})))   (the coarsest scale sees x_s alone)
     y_s, f'_s = SCCM_s(f_s, x_s)                          y_s in [-1, 1], supervised at each scale
 
-and the network returns [y_1/4, y_1/2, y_1]. Inputs of any size >= 8 px are padded (reflect, or replicate
+and the network returns [y_1/4, y_1/2, y_1]. The refined features f'_s only feed the next finer scale, so the
+finest SCCM has no refinement (``SCCM(refine=False)``): it predicts y_1 from f_1 and passes f_1 on unchanged.
+Inputs of any size >= 8 px are padded (reflect, or replicate
 when the image is smaller than the padding) to ``MPFNet.multiple`` (2**(S - 1 + depth) for one depth) and the outputs cropped back;
 the scale-s prediction (s = 0 the coarsest) of an H x W input is ceil(H / 2**k) x ceil(W / 2**k),
 k = S - 1 - s.
@@ -100,14 +102,17 @@ class MPFNet(nn.Module):
 
     forward(x, return_features=False) -> list of predictions, coarsest first, each [N, out_channels, h_s, w_s]
     in [-1, 1]. With return_features=True -> (predictions, info), where
-        info["features"]:     per-scale features f'_s (after the SCCM; config.width channels, same size as
-                              that scale's prediction), coarsest first, not detached;
-        info["feb_features"]: the FEB outputs f_s before the SCCM, same layout;
+        info["features"]:     per scale, the features that reach the outputs (config.width channels, same size
+                              as that scale's prediction), coarsest first, not detached: the refined features
+                              f'_s that the SCCM passes on to the next scale, and at the finest scale the FEB
+                              output f_s that its prediction is computed from (it has no refinement);
+        info["feb_features"]: the FEB outputs f_s before the SCCM, same layout (the last entries of the two
+                              lists are views of the same tensor);
         info["attention"]:    dict module name -> (gate_h [N, C, h, 1], gate_w [N, C, 1, w]) of every
                               CoordinateAttention (empty unless attention="coordinate"), detached, at the
                               padded size.
-    Note: the finest scale's refined features feed no prediction, so that SCCM's refinement convs only get
-    gradients from losses on info["features"] (e.g. the feature discriminator of Eq. (4)).
+    Note: state dicts saved before the finest SCCM lost its refinement convs still load (with the same outputs):
+    the SCCM drops those never-used ``heads.<last>.features.*`` / ``gate.*`` weights on loading.
     """
 
     def __init__(self, in_channels: int = 1, out_channels: int = 3, config: MPFNetConfig | None = None,
@@ -130,9 +135,11 @@ class MPFNet(nn.Module):
             FEB(in_channels + (c.width if s > 0 else 0), c.width, c.width, c.depths[s], c.attention, c.norm,
                 c.reduction)
             for s in range(c.scales))
+        # The finest SCCM only predicts: its refined features would feed no further scale (Fig. 2(a)).
         self.heads = nn.ModuleList(
-            SCCM(c.width, out_channels, in_channels) if c.sccm else PlainHead(c.width, out_channels)
-            for _ in range(c.scales))
+            SCCM(c.width, out_channels, in_channels, refine=s < c.scales - 1) if c.sccm
+            else PlainHead(c.width, out_channels)
+            for s in range(c.scales))
         init_weights(self)
 
     @property
@@ -160,7 +167,7 @@ class MPFNet(nn.Module):
             y, previous = head(f, x_s)
             hs, ws = -(-h // factor), -(-w // factor)       # ceil: the scale's share of the real image
             predictions.append(y[..., :hs, :ws])
-            features.append(previous[..., :hs, :ws])
+            features.append(previous[..., :hs, :ws])    # f'_s passed on; the finest SCCM passes f_s itself
             feb_features.append(f[..., :hs, :ws])
         if not return_features:
             return predictions

@@ -91,7 +91,8 @@ class FinetuneConfig(TranslateConfig):
         weights.lambda_tran, weights.lambda_feat: lambda_1, lambda_2 of Eq. (5) (paper: 1, 1).
         use_feat_disc: train D_G^feat and add the L_GAN^feat term of Eq. (4) (ablation switch).
         feat_source: what D_G^feat looks at: ``"outputs"`` = F_G's multi-scale RGB outputs resized to full size
-            and concatenated (3 x scales channels), ``"features"`` = F_G's finest-scale feature maps.
+            and concatenated (3 x scales channels), ``"features"`` = F_G's finest-scale feature maps (the FEB
+            output that the finest prediction is computed from).
         feat_disc_layers: strided layers of D_G^feat (2: a 34 x 34 receptive field).
     """
 

@@ -16,8 +16,9 @@ Choices the paper leaves open (DESIGN.md sections 3-4):
   least-squares form above, as for every GAN term. D_G^feat tells F_G(G_N2G(x_n)) (fake) from F_G(x_g) (real,
   x_g the grays of the unpaired stream, computed without gradient: the real side only trains D_G^feat).
   What D_G^feat sees is ``config.feat_source``: F_G's multi-scale outputs resized to full size and concatenated
-  (default) or F_G's finest feature maps. D_G^feat gets no image pool (CycleGAN pools images; pooling feature
-  maps would make checkpoints large) and can be switched off (``use_feat_disc=False``, an ablation).
+  (default) or F_G's finest feature maps, the FEB features its finest prediction is computed from. D_G^feat gets
+  no image pool (CycleGAN pools images; pooling feature maps would make checkpoints large) and can be switched
+  off (``use_feat_disc=False``, an ablation).
 * Fresh Adam optimizers (the pretrained stages' optimizer states are not carried over): one for the three
   generators (G_N2G, G_G2N, F_G), one for the three discriminators.
 * Steps: the paper does not say; the profiles use half the pre-training steps (see ``profiles.py``).
@@ -53,7 +54,9 @@ def feature_disc_input(predictions: list[torch.Tensor], info: dict | None, sourc
     """What D_G^feat looks at (``FinetuneConfig.feat_source``).
 
     ``"outputs"``: F_G's predictions (coarsest first) upsampled bilinearly to the finest size and concatenated
-    on channels (3 x scales channels). ``"features"``: F_G's finest-scale feature maps (``info["features"][-1]``).
+    on channels (3 x scales channels). ``"features"``: F_G's finest-scale feature maps (``info["features"][-1]``):
+    the FEB output that F_G's finest SCCM predicts from (that SCCM refines nothing), so what D_G^feat judges there
+    is what the finest output is made of, and its gradient reaches F_G through the features of every scale.
     """
     if source == "features":
         return info["features"][-1]
