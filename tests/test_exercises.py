@@ -1,5 +1,5 @@
 """The exercise checks: each accepts its reference solution and rejects typical wrong answers with a message
-that says what is wrong (course_lib/exercises.py, course_lib/solutions.py)."""
+that says what is wrong (course_lib/course/exercises/, course_lib/course/solutions.py), notebooks 00-06."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_lib import exercises as E
-from course_lib import solutions as S
+from course_lib.course import exercises as E
+from course_lib.course import solutions as S
 
 BT601 = torch.tensor([0.299, 0.587, 0.114]).view(3, 1, 1)
 

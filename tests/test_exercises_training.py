@@ -1,5 +1,5 @@
-"""Tests of course_lib.exercises_part2: every solution passes its check, placeholders get guidance without an
-exception, and typical mistakes are diagnosed by name."""
+"""The checks of the training notebooks' exercises (07-11, course_lib/course/exercises/): every solution passes
+its check, placeholders get guidance without an exception, and typical mistakes are diagnosed by name."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_lib import exercises_part2 as ex
-from course_lib import solutions_part2 as sol
+from course_lib.course import exercises as ex
+from course_lib.course import solutions as sol
 from course_lib.data import Resize
 from course_lib.losses import lsgan_loss, mix_loss, multiscale_mix_loss
 
@@ -132,3 +132,22 @@ def test_resize_mistakes(capsys):
 
     assert "off-centre" in failure(ex.check_resize_shorter_and_crop, top_left, capsys)
     assert "shape" in failure(ex.check_resize_shorter_and_crop, lambda im, s: im, capsys)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# the package: every check exported by topic, every solution next to it
+# --------------------------------------------------------------------------------------------------------------
+def test_every_check_is_exported_once_by_topic_and_has_a_solution():
+    import importlib
+
+    seen: dict[str, str] = {}
+    for topic in ("data", "attention", "mpfnet", "losses", "gan", "evaluation"):
+        module = importlib.import_module(f"course_lib.course.exercises.{topic}")
+        for name in module.__all__:
+            assert name not in seen, f"{name} is in both {seen.get(name)} and {topic}"
+            seen[name] = topic
+            assert getattr(ex, name) is getattr(module, name), name
+    assert sorted(seen) == sorted(ex.__all__)
+    solved = {n[len("check_"):] for n in seen if n.startswith("check_")} - {"coordinate_gates", "luminance_weights"}
+    assert solved <= set(sol.__all__), solved - set(sol.__all__)   # gates are checked against the module itself
+    assert "LUMINANCE_WEIGHTS" in sol.__all__
