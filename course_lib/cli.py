@@ -75,6 +75,10 @@ def _add_training(p: argparse.ArgumentParser) -> None:
     o.add_argument("--pretrain-steps", type=int, default=None, metavar="N",
                    help="pretrain steps; finetune = N // 2 and direct = N + N // 2 follow (the one budget rule)")
     o.add_argument("--translate-steps", type=int, default=None, metavar="N", help="translate steps")
+    o.add_argument("--direct-budget", default="updates", choices=["updates", "seconds"],
+                   help="size of the direct route: updates = as many as F_G gets (pretrain + finetune, default); "
+                        "seconds = as many CPU-seconds as the whole progressive route, from step costs measured "
+                        "first on this machine (a few steps of each stage)")
     g = p.add_argument_group("ablations (DESIGN.md section 2; defaults are the paper's model)")
     g.add_argument("--attention", default="coordinate", choices=["coordinate", "se", "none"],
                    help="attention inside each RCAB")
@@ -205,6 +209,18 @@ def _profile(args):
             if value is not None and value < 1:
                 raise ValueError(f"{flag}: expected a positive number of steps, got {value}")
         profile = profile.with_budget(pretrain_steps or profile.pretrain_steps, translate_steps)
+    if getattr(args, "direct_budget", "updates") == "seconds":
+        if getattr(args, "steps", None) is not None:
+            raise ValueError("--direct-budget seconds: not with --steps (which gives every stage the same steps); "
+                             "use --pretrain-steps / --translate-steps")
+        from .train.budget import measure_step_seconds
+
+        print("--direct-budget seconds: measuring one step of each stage on this machine ...")
+        seconds = measure_step_seconds(profile, getattr(args, "data", None), device=getattr(args, "device", None),
+                                       data_kind=_data_kind(args) if hasattr(args, "dataset") else "auto")
+        print("seconds per step: " + ", ".join(f"{k} {v:.3f}" for k, v in seconds.items()))
+        profile = profile.with_budget(profile.pretrain_steps, profile.translate_steps, direct="seconds",
+                                      step_seconds=seconds)
     if getattr(args, "data", None) is not None:
         where = ("random {0} px crops at the stored resolution; evaluation on whole images at the stored resolution"
                  if profile.crop == "stored" else

@@ -208,3 +208,18 @@ def test_train_profile_overrides_and_what_it_trains_on(tiny, tmp_path, capsys):
         == (48, 4, 2, 3, 0.002, "stored")
     assert main(["train", "--stage", "direct", "--out", str(tmp_path / "r2"), "--batch", "0", "--device", "cpu"]) == 2
     _one_error_line(capsys, "--batch", "positive")
+
+
+def test_direct_budget_in_seconds_gives_direct_the_progressive_routes_seconds(tiny, tmp_path, capsys):
+    args = ["train", "--stage", "direct", "--out", str(tmp_path), "--device", "cpu", "--pretrain-steps", "4",
+            "--translate-steps", "2", "--direct-budget", "seconds"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "seconds per step: translate" in out, out
+    line = next(x for x in out.splitlines() if x.startswith("steps: translate"))
+    direct = int(line.split("direct ")[1].split(",")[0])
+    # equal updates would give 4 + 2 = 6; a translate or finetune step costs several direct steps
+    assert direct > 6, line
+    assert load_checkpoint(tmp_path / "direct" / "checkpoint.pt")["step"] == direct
+    assert main(args + ["--steps", "2"]) == 2
+    _one_error_line(capsys, "--direct-budget seconds", "--steps")

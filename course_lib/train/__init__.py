@@ -17,6 +17,7 @@ objective of stages 1 and 3, ``pool.py`` image pools, ``checkpoint.py`` atomic s
 """
 
 from .checkpoint import CheckpointError, config_differences, load_checkpoint, save_checkpoint
+from .budget import measure_step_seconds
 from .configs import (DirectConfig, FinetuneConfig, PretrainConfig, StageConfig, TranslateConfig, build_model,
                       make_configs)
 from .direct import direct_stage_name, train_direct
@@ -26,14 +27,14 @@ from .loop import (STAGE_NAMES, PairBatches, StageResult, StageRun, TrainingInte
                    resolve_device, test_data, training_data)
 from .pipeline import run_all
 from .pool import ImagePool, set_requires_grad
-from .profiles import PROFILES, Profile, get_profile
+from .profiles import PROFILES, Profile, get_profile, stage_budget
 from .stage1_translate import translate
 from .stage2_pretrain import pretrain
 from .stage3_finetune import finetune
 
 __all__ = [
     "translate", "pretrain", "finetune", "train_direct", "run_all",
-    "Profile", "PROFILES", "get_profile",
+    "Profile", "PROFILES", "get_profile", "stage_budget", "measure_step_seconds",
     "StageConfig", "TranslateConfig", "PretrainConfig", "FinetuneConfig", "DirectConfig", "make_configs",
     "StageResult", "StageRun", "TrainingInterrupted", "PairBatches", "read_losses", "training_data", "test_data",
     "resolve_device", "STAGE_NAMES", "direct_stage_name",

@@ -11,7 +11,7 @@ profile on a laptop CPU in a few minutes and the `paper` profile for days. Four 
   (``benchmarks/vcip_cpu.py`` measures time and quality).
 * ``course`` - one Colab T4-class GPU (16 GB): 256 px, mixed precision, batch 8. Sized for 372 training images
   and a free Colab session (``python benchmarks/course_sizes.py estimate`` prints the arithmetic): the colouriser
-  F_G has width 24 (17.2 M parameters), the translators G_N2G / G_G2N width 16 (7.7 M each: a 1 -> 1 channel
+  F_G has width 24 (17.2 M parameters), the translators G_N2G / G_G2N width 16 (7.6 M each: a 1 -> 1 channel
   mapping needs less than colour), and the FEBs of the 1/4, 1/2 and 1 scales have depths 3, 4 and 5 so that
   each stops at 8 x 8 (a uniform depth 5 took the 64 px scale down to 2 x 2, where instance norm averages 4
   pixels; it also held 47 M parameters per network, 1.15 GB of finished checkpoints per run). Counted FLOPs
@@ -23,14 +23,19 @@ profile on a laptop CPU in a few minutes and the `paper` profile for days. Four 
   pre-training, lr 1e-4. One epoch is ceil(372 / 10) = 38 steps, so 400 epochs = 15200 steps, 250 = 9500.
   At batch 10 the translate and finetune steps need a GPU with more than 16 GB (about 24 GB is comfortable).
 
-Step budgets, the same rule in every profile (our choices, the paper gives neither):
+Step budgets, the same rule in every profile (our choices, the paper gives neither), in one function,
+:func:`stage_budget`, which the profiles, the ablation panel and the benchmarks all use:
 
 * ``finetune_steps`` = ``pretrain_steps // 2``: the fine-tuning stage starts from two trained networks and only
   has to adapt them to each other.
-* ``direct_steps`` = ``pretrain_steps + finetune_steps``: the direct NIR -> RGB network gets as many generator
-  updates as the progressive route's colorizer F_G receives in total (pre-training + fine-tuning), so the
-  comparison is between routes, not between budgets. (It does not get the translator's updates: those train
-  two other 1 -> 1 networks.)
+* ``direct_steps`` = ``pretrain_steps + finetune_steps`` (equal *updates*, the default): the direct NIR -> RGB
+  network gets as many generator updates as the progressive route's colorizer F_G receives in total
+  (pre-training + fine-tuning), so the comparison is between routes, not between budgets. (It does not get the
+  translator's updates: those train two other 1 -> 1 networks.)
+* or, with ``direct="seconds"`` (equal *CPU-seconds*), as many steps as fit in the CPU-seconds the whole
+  progressive route takes, from per-step costs measured on the machine
+  (:func:`course_lib.train.budget.measure_step_seconds`). A translate step costs about six direct steps and a
+  finetune step seven, so this gives the direct route several times more updates.
 
 The profile is chosen by :func:`get_profile`: an explicit name, else the ``COURSE_PROFILE`` environment variable,
 else ``course`` when CUDA is available and ``smoke`` otherwise; the choice is printed.
@@ -45,7 +50,7 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["Profile", "PROFILES", "get_profile", "PROFILE_ENV_VAR", "CROP_MODES", "stage_budget"]
+__all__ = ["Profile", "PROFILES", "get_profile", "PROFILE_ENV_VAR", "CROP_MODES", "stage_budget", "BUDGET_MODES"]
 
 PROFILE_ENV_VAR = "COURSE_PROFILE"
 #: Profile.crop values (see Profile).
@@ -123,42 +128,76 @@ class Profile:
             sample_every=min(self.sample_every, steps), checkpoint_every=min(self.checkpoint_every, steps),
         )
 
-    def with_budget(self, pretrain_steps: int, translate_steps: int | None = None) -> "Profile":
+    def with_budget(self, pretrain_steps: int, translate_steps: int | None = None, direct: str = "updates",
+                    step_seconds: dict[str, float] | None = None) -> "Profile":
         """A copy whose stage steps follow :func:`stage_budget` from ``pretrain_steps`` (``translate_steps``
-        default: this profile's translate/pretrain ratio applied to ``pretrain_steps``)."""
+        default: this profile's translate/pretrain ratio applied to ``pretrain_steps``; ``direct`` and
+        ``step_seconds``: how the direct route is sized, see :func:`stage_budget`)."""
         if translate_steps is None:
             translate_steps = max(1, round(pretrain_steps * self.translate_steps / max(1, self.pretrain_steps)))
-        budget = stage_budget(pretrain_steps, translate_steps)
+        budget = stage_budget(pretrain_steps, translate_steps, direct, step_seconds)
         longest = max(budget.values())
         return self.replace(**budget, sample_every=min(self.sample_every, longest),
                             checkpoint_every=min(self.checkpoint_every, longest))
 
-    def scaled(self, fraction: float) -> "Profile":
+    def scaled(self, fraction: float, direct: str = "updates",
+               step_seconds: dict[str, float] | None = None) -> "Profile":
         """The same profile with every stage's steps multiplied by ``fraction`` (rounded, at least 1), by the one
-        budget rule (:func:`stage_budget`): the ablation panel's short runs and the benchmarks' budget trends."""
+        budget rule (:func:`stage_budget`, whose ``direct`` / ``step_seconds`` size the direct route): the
+        ablation panel's short runs and the benchmarks' budget trends."""
         if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction:
             raise ValueError(f"fraction: expected a positive number, got {fraction!r}")
-        if fraction == 1:
+        if fraction == 1 and direct == "updates" and step_seconds is None:
             return self
         return self.with_budget(max(2, round(self.pretrain_steps * fraction)),
-                                max(1, round(self.translate_steps * fraction)))
+                                max(1, round(self.translate_steps * fraction)), direct, step_seconds)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
 
-def stage_budget(pretrain_steps: int, translate_steps: int) -> dict[str, int]:
+#: How :func:`stage_budget` sizes the direct route: ``"updates"`` (as many generator updates as F_G gets in the
+#: progressive route) or ``"seconds"`` (as many CPU-seconds as the whole progressive route, from measured step costs).
+BUDGET_MODES = ("updates", "seconds")
+STAGES = ("translate", "pretrain", "finetune", "direct")
+
+
+def stage_budget(pretrain_steps: int, translate_steps: int, direct: str = "updates",
+                 step_seconds: dict[str, float] | None = None) -> dict[str, int]:
     """The one budget rule of every profile, the ablation panel and the benchmarks (our choice; the paper
-    gives none): ``finetune = pretrain // 2`` (fine-tuning adapts two trained networks to each other) and
-    ``direct = pretrain + finetune`` (the direct network gets as many generator updates as the progressive
-    route's colouriser F_G receives in all). The translator's steps are set separately: they train two other
-    1 -> 1 networks. Returns the four ``*_steps`` fields of :class:`Profile`."""
+    gives none). Returns the four ``*_steps`` fields of :class:`Profile`.
+
+    * ``finetune = pretrain // 2``: fine-tuning adapts two trained networks to each other.
+    * The translator's steps are set separately: they train two other 1 -> 1 networks.
+    * ``direct="updates"`` (the default): ``direct = pretrain + finetune``, the direct network gets as many
+      generator updates as the progressive route's colouriser F_G receives in all. Equal updates, not equal cost:
+      a translate step runs six generator passes and a finetune step seven, so the progressive route costs
+      several times more.
+    * ``direct="seconds"``: the direct network gets as many CPU-seconds as the whole progressive route
+      (translate + pretrain + finetune), from ``step_seconds`` = the seconds one step of each stage takes on this
+      machine (keys ``translate``, ``pretrain``, ``finetune``, ``direct``; measure them with
+      :func:`course_lib.train.budget.measure_step_seconds`): ``direct = round(sum(steps_s * seconds_s) /
+      seconds_direct)``.
+    """
     for name, value in (("pretrain_steps", pretrain_steps), ("translate_steps", translate_steps)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+    if direct not in BUDGET_MODES:
+        raise ValueError(f"direct: expected one of {list(BUDGET_MODES)}, got {direct!r}")
     finetune = max(1, pretrain_steps // 2)
-    return {"translate_steps": translate_steps, "pretrain_steps": pretrain_steps, "finetune_steps": finetune,
-            "direct_steps": pretrain_steps + finetune}
+    steps = {"translate_steps": translate_steps, "pretrain_steps": pretrain_steps, "finetune_steps": finetune}
+    if direct == "updates":
+        if step_seconds is not None:
+            raise ValueError('step_seconds: only used with direct="seconds"')
+        return {**steps, "direct_steps": pretrain_steps + finetune}
+    if not isinstance(step_seconds, dict) or sorted(step_seconds) != sorted(STAGES):
+        raise ValueError(f'step_seconds: direct="seconds" needs the seconds per step of each of {list(STAGES)}, '
+                         f"got {step_seconds!r}")
+    for stage, value in step_seconds.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or math.isinf(value):
+            raise ValueError(f"step_seconds[{stage!r}]: expected a positive number of seconds, got {value!r}")
+    spent = sum(steps[f"{stage}_steps"] * step_seconds[stage] for stage in ("translate", "pretrain", "finetune"))
+    return {**steps, "direct_steps": max(1, round(spent / step_seconds["direct"]))}
 
 
 def _paper_profile() -> Profile:
