@@ -6,6 +6,7 @@ validation pairs at their stored 256 px.
     python benchmarks/vcip_cpu.py --root DIR --seeds 0 --fraction 0.5   # half the budget (the trend)
     python benchmarks/vcip_cpu.py --root DIR --report             # rewrite the report from the saved rows
     python benchmarks/vcip_cpu.py --root DIR --seeds 0 --set translator_width=16 --out runs/probe   # a variant
+    python benchmarks/vcip_cpu.py --root DIR --direct-budget seconds   # direct gets the progressive route's CPU-s
 
 What it records per seed (``runs/vcip_cpu/<profile>-f<fraction>-s<seed>/``, resumable; one JSON row per run in
 ``benchmarks/results/vcip_cpu/rows.jsonl``):
@@ -41,7 +42,7 @@ import torch
 
 from course_lib.data import VCIP2020, to_gray
 from course_lib.metrics import colourfulness, evaluate, psnr_per_image, reference_predictors
-from course_lib.train import finetune, get_profile, pretrain, train_direct, translate
+from course_lib.train import finetune, get_profile, measure_step_seconds, pretrain, train_direct, translate
 from course_lib.train.inference import ProgressiveColorizer
 
 RESULTS = Path(__file__).parent / "results" / "vcip_cpu"
@@ -75,6 +76,24 @@ class Held:
         psnr = float(psnr_per_image(g.expand(-1, 3, -1, -1), self.gray.expand(-1, 3, -1, -1)).mean())
         corr = float(torch.corrcoef(torch.stack([g.flatten(), self.gray.flatten()]))[0, 1])
         return {"psnr": psnr, "corr": corr}
+
+    def oracles(self) -> dict[str, float]:
+        """PSNR (dB, mean over pairs) of predictors that peek at each validation pair's own RGB image: what a
+        per-image tone curve or a per-image colour could reach at best (context for the targets, not methods)."""
+        def affine_fit(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            """Per image, the least-squares a * x + b to y (x: (N, 1, H, W), y: (N, C, H, W))."""
+            xf, yf = x.flatten(2), y.flatten(2)
+            xc, yc = xf - xf.mean(-1, keepdim=True), yf - yf.mean(-1, keepdim=True)
+            a = (xc * yc).sum(-1, keepdim=True) / (xc * xc).sum(-1, keepdim=True).clamp_min(1e-12)
+            return (a * xc + yf.mean(-1, keepdim=True)).view_as(y).clamp(-1, 1)
+
+        def score(pred: torch.Tensor) -> float:
+            return float(psnr_per_image(pred.expand(-1, 3, -1, -1), self.rgb).mean())
+
+        return {"own mean colour": score(self.rgb.mean((2, 3), keepdim=True).expand_as(self.rgb)),
+                "NIR, best affine map to the own gray": score(affine_fit(self.nir, self.gray)),
+                "NIR, best affine map to each own RGB channel": score(affine_fit(self.nir, self.rgb)),
+                "own gray copied to RGB": score(self.gray)}
 
     def scores(self, colorizer, name: str) -> dict:
         s = evaluate(colorizer, self.dataset, lpips=False, method=name, batch_size=6).summary
@@ -160,6 +179,13 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
     lines = ["# Progressive vs direct on VCIP 2020, CPU budget", "",
              "Measured by `python benchmarks/vcip_cpu.py --root DIR` (see its docstring). Validation: the 18 pairs "
              "of `Validation/` at 256 px, whole images; mean ± std over seeds (ddof = 1).", ""]
+    if "_oracles" in references:
+        lines += ["What the ground truth allows: predictors that peek at each validation pair's own RGB image (not "
+                  "methods; they bound what a per-image colour or a per-image tone curve of the NIR image can "
+                  "score, so a method above them has learned *where* things are dark or coloured):", "",
+                  "| oracle (uses the pair's own RGB) | PSNR (↑) |", "| --- | --- |"]
+        lines += [f"| {name} | {value:.2f} |" for name, value in references["_oracles"].items()]
+        lines.append("")
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         groups.setdefault((r["profile"], r["fraction"], r.get("variant", "")), []).append(r)
@@ -246,6 +272,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", default="runs/vcip_cpu", help="where the run folders go (resumable)")
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("--report", action="store_true", help="only rewrite the report from rows.jsonl")
+    parser.add_argument("--direct-budget", default="updates", choices=["updates", "seconds"],
+                        help="updates: the direct route gets F_G's updates (pretrain + finetune, the default); "
+                             "seconds: as many CPU-seconds as the whole progressive route, from step costs "
+                             "measured first (course_lib.train.measure_step_seconds); the run folder and report "
+                             "say direct=seconds")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="change one profile field (integers only), e.g. --set translator_width=16; the run "
                              "folder and the report name the change")
@@ -261,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     references["_fns"] = fns
     references["_nir_as_gray"] = held.gray_stats(held.nir)
     references["_gray_copy_psnr"] = float(psnr_per_image(held.gray.expand(-1, 3, -1, -1), held.rgb).mean())
+    references["_oracles"] = held.oracles()
     references["ground truth colourfulness"] = {"colourfulness": float(colourfulness(held.rgb).mean())}
     rows_file = out / "rows.jsonl"
     if not args.report:
@@ -273,6 +305,12 @@ def main(argv: list[str] | None = None) -> int:
             changes[field.strip()] = int(value)
         profile = profile.replace(**changes)   # keeps the name: the profile's recipe still applies
         variant = ",".join(f"{k}={v}" for k, v in changes.items())
+        if args.direct_budget == "seconds":
+            seconds = measure_step_seconds(profile, root, data_kind="vcip2020")
+            print("seconds per step: " + json.dumps({k: round(v, 3) for k, v in seconds.items()}), flush=True)
+            profile = profile.with_budget(profile.pretrain_steps, profile.translate_steps, direct="seconds",
+                                          step_seconds=seconds)
+            variant = ",".join(filter(None, [variant, "direct=seconds"]))
         for seed in args.seeds:
             row = run_seed(root, profile, seed, args.fraction, args.points, Path(args.runs), held, variant)
             with open(rows_file, "a") as f:
