@@ -6,7 +6,8 @@ validation pairs at their stored 256 px.
     python benchmarks/vcip_cpu.py --root DIR --seeds 0 --fraction 0.5   # half the budget (the trend)
     python benchmarks/vcip_cpu.py --root DIR --report             # rewrite the report from the saved rows
     python benchmarks/vcip_cpu.py --root DIR --seeds 0 --set translator_width=16 --out runs/probe   # a variant
-    python benchmarks/vcip_cpu.py --root DIR --direct-budget seconds   # direct gets the progressive route's CPU-s
+    python benchmarks/vcip_cpu.py --root DIR --routes direct --direct-budget seconds   # the direct route given the
+                                                  # progressive route's CPU-seconds (joins the table of the same seeds)
 
 What it records per seed (``runs/vcip_cpu/<profile>-f<fraction>-s<seed>/``, resumable; one JSON row per run in
 ``benchmarks/results/vcip_cpu/rows.jsonl``):
@@ -119,7 +120,7 @@ def _in_pieces(train_fn, steps_field: str, profile, points: int, measure) -> tup
 
 
 def run_seed(root: Path, profile, seed: int, fraction: float, points: int, runs: Path, held: Held,
-             variant: str = "") -> dict:
+             variant: str = "", routes: str = "both") -> dict:
     from course_lib.train import make_configs
 
     out = runs / f"{profile.name}-f{fraction:g}{'-' + variant if variant else ''}-s{seed}"
@@ -128,6 +129,8 @@ def run_seed(root: Path, profile, seed: int, fraction: float, points: int, runs:
         k: getattr(profile, k) for k in ("translate_steps", "pretrain_steps", "finetune_steps", "direct_steps")},
         "run_dir": str(out)}
     timing = {}
+    if routes == "direct":
+        return _direct_route(row, timing, root, profile, points, out, configs, held)
 
     t, row["curve_translate"], *timing["translate"] = _in_pieces(
         lambda p: translate(p, out, root, configs["translate"]), "translate_steps", profile, points,
@@ -152,6 +155,11 @@ def run_seed(root: Path, profile, seed: int, fraction: float, points: int, runs:
     with torch.no_grad():
         row["translator_after_stage3"] = held.gray_stats(torch.cat([fin.colorizer.translate(held.nir[i:i + 6])
                                                                      for i in range(0, len(held.nir), 6)]))
+    return _direct_route(row, timing, root, profile, points, out, configs, held)
+
+
+def _direct_route(row: dict, timing: dict, root: Path, profile, points: int, out: Path, configs: dict,
+                  held: Held) -> dict:
     d, row["curve_direct"], *timing["direct"] = _in_pieces(
         lambda p: train_direct(p, out, root, configs["direct"]), "direct_steps", profile, points,
         lambda r: {"psnr": held.scores(r.colorizer, "direct")["psnr"]})
@@ -187,8 +195,13 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
         lines += [f"| {name} | {value:.2f} |" for name, value in references["_oracles"].items()]
         lines.append("")
     groups: dict[tuple, list[dict]] = {}
+    equal_seconds: dict[tuple, list[dict]] = {}   # direct-only rows (--routes direct --direct-budget seconds)
     for r in rows:
-        groups.setdefault((r["profile"], r["fraction"], r.get("variant", "")), []).append(r)
+        if "progressive" in r:
+            groups.setdefault((r["profile"], r["fraction"], r.get("variant", "")), []).append(r)
+        else:
+            base = ",".join(v for v in (r.get("variant") or "").split(",") if v and v != "direct=seconds")
+            equal_seconds.setdefault((r["profile"], r["fraction"], base), []).append(r)
     for (profile, fraction, variant), rs in sorted(groups.items()):
         b = rs[0]["budget"]
         wall = [sum(t["wall_s"] for t in r["timing"].values()) / 60 for r in rs]
@@ -205,6 +218,14 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
                            ("before_finetune", "progressive before fine-tuning")):
             lines.append(f"| {label} | " + " | ".join(_mean_std([r[key][m] for r in rs], 3 if m == "ssim" else 2)
                                                        for m in ("psnr", "ssim", "ae", "colourfulness")) + " |")
+        fair = equal_seconds.get((profile, fraction, variant), [])
+        if fair:
+            steps = fair[0]["budget"]["direct_steps"]
+            minutes = _mean_std([r["timing"]["direct"]["cpu_s"] / 60 for r in fair], 1)
+            lines.append(f"| direct, equal CPU-seconds ({steps} steps, {minutes} CPU-min; seeds "
+                         f"{', '.join(str(r['seed']) for r in fair)}) | " + " | ".join(
+                             _mean_std([r["direct"][m] for r in fair], 3 if m == "ssim" else 2)
+                             for m in ("psnr", "ssim", "ae", "colourfulness")) + " |")
         for name in ("mean training colour", "NIR copied to RGB"):
             ref = references[name]
             lines.append(f"| {name} (learns nothing) | {ref['psnr']:.2f} | {ref['ssim']:.3f} | {ref['ae']:.2f} | "
@@ -225,19 +246,32 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
     (out / "report.md").write_text(text)
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), dpi=100)
+    labelled: set[str] = set()
+
+    def once(label: str) -> str | None:
+        """Each legend entry once."""
+        if label in labelled:
+            return None
+        labelled.add(label)
+        return label
+
+    style = dict(alpha=0.8, marker="o", markersize=3)
     for r in rows:
-        style = dict(alpha=0.8, marker="o", markersize=3)
+        direct_label = "direct" if "progressive" in r else "direct, equal CPU-seconds"
+        colour = "tab:blue" if "progressive" in r else "tab:cyan"
+        axes[0].plot([c["step"] for c in r["curve_direct"]], [c["psnr"] for c in r["curve_direct"]], color=colour,
+                     label=once(direct_label + " "), **style)
+        axes[1].plot([c["cpu_s"] / 60 for c in r["curve_direct"]], [c["psnr"] for c in r["curve_direct"]],
+                     color=colour, label=once(direct_label), **style)
+        if "progressive" not in r:
+            continue
         prog_x = [c["cpu_s"] / 60 for c in r["curve_finetune"]]
         offset = sum(r["timing"][k]["cpu_s"] for k in ("translate", "pretrain")) / 60
-        axes[0].plot([c["step"] for c in r["curve_direct"]], [c["psnr"] for c in r["curve_direct"]], color="tab:blue",
-                     label="direct" if r is rows[0] else None, **style)
         axes[0].plot([r["budget"]["pretrain_steps"] + c["step"] for c in r["curve_finetune"]],
                      [c["psnr"] for c in r["curve_finetune"]], color="tab:red",
-                     label="progressive (F_G updates)" if r is rows[0] else None, **style)
-        axes[1].plot([c["cpu_s"] / 60 for c in r["curve_direct"]], [c["psnr"] for c in r["curve_direct"]],
-                     color="tab:blue", label="direct" if r is rows[0] else None, **style)
+                     label=once("progressive (F_G updates)"), **style)
         axes[1].plot([offset + x for x in prog_x], [c["psnr"] for c in r["curve_finetune"]], color="tab:red",
-                     label="progressive (after stages 1-2)" if r is rows[0] else None, **style)
+                     label=once("progressive (after stages 1-2)"), **style)
     for ax, xlabel in zip(axes, ("generator updates of the colouriser", "CPU-minutes (training + measurements)")):
         ax.axhline(references["mean training colour"]["psnr"], color="gray", ls="--", lw=1, label="mean colour")
         ax.set_xlabel(xlabel)
@@ -277,6 +311,9 @@ def main(argv: list[str] | None = None) -> int:
                              "seconds: as many CPU-seconds as the whole progressive route, from step costs "
                              "measured first (course_lib.train.measure_step_seconds); the run folder and report "
                              "say direct=seconds")
+    parser.add_argument("--routes", default="both", choices=["both", "direct"],
+                        help="direct: train and measure only the direct route (with --direct-budget seconds its "
+                             "row joins the table of the same profile, fraction and seeds as 'equal CPU-seconds')")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="change one profile field (integers only), e.g. --set translator_width=16; the run "
                              "folder and the report name the change")
@@ -312,13 +349,16 @@ def main(argv: list[str] | None = None) -> int:
                                           step_seconds=seconds)
             variant = ",".join(filter(None, [variant, "direct=seconds"]))
         for seed in args.seeds:
-            row = run_seed(root, profile, seed, args.fraction, args.points, Path(args.runs), held, variant)
+            row = run_seed(root, profile, seed, args.fraction, args.points, Path(args.runs), held, variant,
+                           args.routes)
             with open(rows_file, "a") as f:
                 f.write(json.dumps(row) + "\n")
-            print(json.dumps({k: row[k] for k in ("seed", "progressive", "direct", "oracle")}), flush=True)
+            print(json.dumps({k: row[k] for k in ("seed", "progressive", "direct", "oracle") if k in row}),
+                  flush=True)
     rows = [json.loads(line) for line in rows_file.read_text().splitlines() if line.strip()]
     refs_for_report = {k: v for k, v in references.items() if k != "_fns"}
     print(report(rows, refs_for_report, out))
+    rows = [r for r in rows if "progressive" in r]
     full = [r for r in rows if r["fraction"] == 1.0] or rows
     colorization_figure(root, full[0], references, held, out)
     return 0
