@@ -1,4 +1,4 @@
-"""Tests of course_lib.ablation: switches -> configs -> networks, run folders and caching, and a tiny run.
+"""Tests of course_lib/course/ablation.py: switches -> configs -> networks, run folders and caching, and a tiny run.
 
 The training runs use a 64 px, width-4, depth-2 profile with one step per stage on two random image pairs held in
 memory (no scene rendering), and share one module-scoped run, so the file stays fast on one CPU thread.
@@ -14,9 +14,9 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib import ablation
-from course_lib.ablation import (FULL_MODEL, AblationSwitches, build_colorizer_network, run_ablation, run_folder,
-                                 short_profile, switches_to_configs)
+from course_lib.course import ablation
+from course_lib.course.ablation import (FULL_MODEL, AblationSwitches, build_colorizer_network, run_ablation,
+                                        run_folder, short_profile, switches_to_configs)
 from course_lib.models import SCCM, CoordinateAttention, SqueezeExcitation
 from course_lib.train import DirectConfig, FinetuneConfig, PretrainConfig, TranslateConfig, get_profile
 

@@ -1,5 +1,5 @@
 """Tests of the speed benchmark and the GPU check (benchmarks/speed.py, gpu_check.py, gpu_check.sh) and of the
-notebooks' step cap (COURSE_NOTEBOOK_STEPS in course_lib.widgets.notebook_profile).
+notebooks' step cap (COURSE_NOTEBOOK_STEPS in course_lib.course.runs.notebook_profile).
 
 The GPU run itself is not tested here (CPU-only CI): gpu_check.sh must parse, and gpu_check.py's --dry-run must
 run its whole code path on the CPU and write every section.
@@ -17,7 +17,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from course_lib import widgets
+from course_lib.course import runs
 from course_lib.train import get_profile
 
 REPO = Path(__file__).resolve().parents[1]
@@ -156,28 +156,28 @@ def test_gpu_check_refuses_to_run_without_cuda_unless_dry_run(tmp_path):
 # --------------------------------------------------------------------------------------------------------------
 def test_notebook_steps_variable_caps_every_stage(monkeypatch):
     monkeypatch.delenv("COURSE_NOTEBOOK_STEPS", raising=False)
-    course = widgets.notebook_profile("course", verbose=False)
+    course = runs.notebook_profile("course", verbose=False)
     assert course == get_profile("course", verbose=False)
-    smoke = widgets.notebook_profile("smoke", verbose=False)
+    smoke = runs.notebook_profile("smoke", verbose=False)
 
     monkeypatch.setenv("COURSE_NOTEBOOK_STEPS", "7")
-    capped = widgets.notebook_profile("course", verbose=False)
+    capped = runs.notebook_profile("course", verbose=False)
     for name in STEP_FIELDS:
         assert getattr(capped, name) == min(getattr(course, name), 7)
     assert capped.sample_every <= 7 and capped.checkpoint_every <= 7 and capped.log_every <= 7
     assert (capped.image_size, capped.width, capped.depth, capped.batch_size) == \
         (course.image_size, course.width, course.depth, course.batch_size)  # sizes untouched
-    capped_smoke = widgets.notebook_profile("smoke", verbose=False)
+    capped_smoke = runs.notebook_profile("smoke", verbose=False)
     for name in STEP_FIELDS:
         assert getattr(capped_smoke, name) == min(getattr(smoke, name), 7)
 
     monkeypatch.setenv("COURSE_NOTEBOOK_STEPS", " 100000 ")  # larger than every stage: nothing changes
-    assert widgets.notebook_profile("course", verbose=False) == course
+    assert runs.notebook_profile("course", verbose=False) == course
 
 
 def test_notebook_steps_variable_says_so_when_printing(monkeypatch, capsys):
     monkeypatch.setenv("COURSE_NOTEBOOK_STEPS", "5")
-    widgets.notebook_profile("course")
+    runs.notebook_profile("course")
     assert "COURSE_NOTEBOOK_STEPS" in capsys.readouterr().out
 
 
@@ -185,4 +185,4 @@ def test_notebook_steps_variable_says_so_when_printing(monkeypatch, capsys):
 def test_notebook_steps_variable_rejects_bad_values(monkeypatch, value):
     monkeypatch.setenv("COURSE_NOTEBOOK_STEPS", value)
     with pytest.raises(ValueError, match="COURSE_NOTEBOOK_STEPS.*positive integer"):
-        widgets.notebook_profile("course", verbose=False)
+        runs.notebook_profile("course", verbose=False)

@@ -347,7 +347,7 @@ def test_showcase_uses_the_registered_weights_on_the_sample_photos(registered):
     import matplotlib
 
     matplotlib.use("Agg")
-    from course_lib import showcase
+    from course_lib.course import showcase
     from course_lib.data import to_gray
 
     fig, stats = showcase.translator_figure("tiny")

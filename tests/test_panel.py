@@ -1,5 +1,5 @@
-"""Tests of course_lib.widgets: the ablation panel's controls and callback, the text fallback, and the notebook
-helpers (profile, simulated disconnect, saved samples, the paper's tables)."""
+"""Tests of course_lib/course/panel.py: the ablation panel's controls and callback, the text fallback, and the
+result figures rendered off-screen."""
 
 from __future__ import annotations
 
@@ -8,14 +8,11 @@ import math
 
 import ipywidgets
 import matplotlib
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
-from course_lib import widgets
-from course_lib.ablation import AblationResult, run_ablation
-from course_lib.metrics import EvaluationResult
+from course_lib.course import panel as course_panel
+from course_lib.course.ablation import AblationResult, run_ablation
 from course_lib.train import get_profile
 
 matplotlib.use("Agg")
@@ -65,7 +62,7 @@ def walk(widget):
 @pytest.fixture
 def panel(tmp_path):
     run = FakeRun()
-    return widgets.build_ablation_panel(run=run, profile=tiny_profile(), root=tmp_path), run
+    return course_panel.build_ablation_panel(run=run, profile=tiny_profile(), root=tmp_path), run
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -115,7 +112,7 @@ def test_retrain_checkbox_is_passed_once(panel):
 
 def test_failed_run_is_reported_not_raised(tmp_path):
     run = FakeRun(error=RuntimeError("out of memory"))
-    p = widgets.build_ablation_panel(run=run, profile=tiny_profile(), root=tmp_path)
+    p = course_panel.build_ablation_panel(run=run, profile=tiny_profile(), root=tmp_path)
     assert p.click() is None
     assert isinstance(p.last_error, RuntimeError) and p.results == []
     assert not p.button.disabled
@@ -132,15 +129,15 @@ def test_feature_discriminator_control_is_disabled_on_the_direct_route(panel):
 def test_status_line_says_whether_the_switches_are_cached(panel, monkeypatch):
     p, _ = panel
     assert "will train" in p.status.value
-    monkeypatch.setattr(widgets, "_finished_checkpoint", lambda path: True)
+    monkeypatch.setattr(course_panel, "_finished_checkpoint", lambda path: True)
     p.set(attention="se")
     assert "cached" in p.status.value and "attention=se" in p.status.value
 
 
 def test_invalid_defaults_and_unknown_controls_raise(tmp_path):
     with pytest.raises(ValueError, match="attention"):
-        widgets.build_ablation_panel(run=FakeRun(), profile=tiny_profile(), root=tmp_path, attention="spatial")
-    p = widgets.build_ablation_panel(run=FakeRun(), profile=tiny_profile(), root=tmp_path, scales=2)
+        course_panel.build_ablation_panel(run=FakeRun(), profile=tiny_profile(), root=tmp_path, attention="spatial")
+    p = course_panel.build_ablation_panel(run=FakeRun(), profile=tiny_profile(), root=tmp_path, scales=2)
     assert p.controls["scales"].value == 2
     with pytest.raises(ValueError, match="unknown switch"):
         p.set(width=3)
@@ -151,7 +148,7 @@ def test_click_with_the_real_ablation_function(tmp_path):
     data = [{"nir": torch.rand(1, 64, 64, generator=g) * 2 - 1, "rgb": torch.rand(3, 64, 64, generator=g) * 2 - 1,
              "name": f"p{i}"} for i in range(2)]
     run = functools.partial(run_ablation, compare_with_full=False, num_images=1, verbose=False)
-    p = widgets.build_ablation_panel(run=run, profile=tiny_profile(), root=tmp_path, data=data)
+    p = course_panel.build_ablation_panel(run=run, profile=tiny_profile(), root=tmp_path, data=data)
     p.set(route="direct", attention="none")
     result = p.click()
     assert isinstance(result, AblationResult), p.last_error
@@ -162,74 +159,25 @@ def test_click_with_the_real_ablation_function(tmp_path):
 
 
 def test_ablation_panel_prints_the_default_run_without_a_frontend(monkeypatch, capsys, tmp_path):
-    monkeypatch.setenv(widgets.NO_WIDGETS_ENV_VAR, "1")
-    assert not widgets.live_frontend()
+    monkeypatch.setenv(course_panel.NO_WIDGETS_ENV_VAR, "1")
+    assert not course_panel.live_frontend()
     run = FakeRun()
-    out = widgets.ablation_panel(profile="smoke", root=tmp_path, run=run, attention="se")
+    out = course_panel.ablation_panel(profile="smoke", root=tmp_path, run=run, attention="se")
     assert str(out) == "fake result for se"
     assert "fake result for se" in capsys.readouterr().out
     assert run.calls[0]["attention"] == "se" and run.calls[0]["root"] == tmp_path
 
 
 def test_live_frontend_is_false_under_pytest(monkeypatch):
-    monkeypatch.delenv(widgets.NO_WIDGETS_ENV_VAR, raising=False)
-    assert widgets.live_frontend() is False
-
-
-# --------------------------------------------------------------------------------------------------------------
-# notebook helpers
-# --------------------------------------------------------------------------------------------------------------
-def test_notebook_profile_shortens_smoke_only():
-    smoke, base = widgets.notebook_profile("smoke", verbose=False), get_profile("smoke", verbose=False)
-    assert (smoke.image_size, smoke.width, smoke.depth) == (base.image_size, base.width, base.depth)
-    assert smoke.translate_steps == widgets.SMOKE_NOTEBOOK_STEPS["translate_steps"]
-    assert smoke.direct_steps == smoke.pretrain_steps + smoke.finetune_steps
-    assert widgets.notebook_profile("course", verbose=False) == get_profile("course", verbose=False)
-
-
-def test_stop_after_interrupts_at_the_given_step():
-    callback = widgets.stop_after(3)
-    callback(1, {})
-    callback(2, {})
-    with pytest.raises(KeyboardInterrupt):
-        callback(3, {})
-    with pytest.raises(ValueError, match="step"):
-        widgets.stop_after(0)
-
-
-def test_stage_samples_are_found_sorted_and_drawn(tmp_path):
-    samples = tmp_path / "translate" / "samples"
-    samples.mkdir(parents=True)
-    for step in (12, 2, 4, 8):
-        Image.fromarray(np.full((10, 20, 3), step * 10, np.uint8)).save(samples / f"step_{step:06d}.png")
-    (samples / "notes.txt").write_text("not a sample")
-    found = widgets.stage_samples(tmp_path / "translate")
-    assert list(found) == [2, 4, 8, 12]
-    fig = widgets.show_stage_samples(tmp_path / "translate", max_steps=3)
-    assert [ax.get_title() for ax in fig.axes] == ["step 2", "step 8", "step 12"]
-    assert widgets.samples_browser(tmp_path / "translate").axes  # no frontend: the figure
-    with pytest.raises(FileNotFoundError, match="samples"):
-        widgets.stage_samples(tmp_path / "empty")
-
-
-def test_compare_with_paper_lists_the_papers_rows_then_ours():
-    ours = EvaluationResult(rows=[], summary={"psnr": (18.5, 1.0), "ssim": (0.5, 0.1), "ae": (6.0, 1.0),
-                                              "lpips": (math.nan, math.nan)})
-    table = widgets.compare_with_paper({"ours": ours}, "vcip2020")
-    lines = table.strip().splitlines()
-    assert lines[-1] == "| ours | 18.50 | 0.50 | 6.00 | n/a | this run |"
-    assert "| MPFNet (paper) | 22.14 | 0.63 | 3.68 | 0.253 |" in table
-    epfl = widgets.compare_with_paper({}, "epfl")
-    assert "| MPFNet (paper) | 20.61 | 0.61 | 4.16 | 0.274 |" in epfl and "| DualGAN [13] | 17.80 | 0.62 | n/a | n/a" in epfl
-    with pytest.raises(ValueError, match="dataset"):
-        widgets.compare_with_paper({}, "imagenet")
+    monkeypatch.delenv(course_panel.NO_WIDGETS_ENV_VAR, raising=False)
+    assert course_panel.live_frontend() is False
 
 
 def test_panel_figures_are_rendered_off_screen_and_closed():
     """The panel shows result figures as finished PNGs (no live figure left for the inline backend to flush)."""
     import matplotlib.pyplot as plt
 
-    from course_lib.widgets import _figure_as_png
+    from course_lib.course.panel import _figure_as_png
 
     before = set(plt.get_fignums())
 

@@ -8,7 +8,7 @@ discriminator D_G^feat of Eq. (4). :class:`AblationSwitches` names one point of 
 with the metrics of Table I (``course_lib.metrics.evaluate``) and returns the colorized test images next to the
 full model's, so a student sees what a switch changes.
 
-    from course_lib.ablation import run_ablation
+    from course_lib.course.ablation import run_ablation
     result = run_ablation(attention="none", profile="smoke")      # trains once, loads afterwards
     print(result)                 # the Table-I-style rows: this configuration and the full model
     fig = result.figure()         # NIR | this configuration | full model | ground truth
@@ -193,7 +193,7 @@ def _as_switches(switches: AblationSwitches | Mapping[str, Any] | None = None, *
 def switches_to_configs(switches: AblationSwitches | Mapping[str, Any] | None = None, **values: Any) -> dict:
     """The stage configs of a configuration: ``{"translate", "pretrain", "finetune", "direct"}`` ->
     ``TranslateConfig`` ... ``DirectConfig`` (``course_lib.train.make_configs`` with :meth:`overrides`)."""
-    from .train import make_configs
+    from ..train import make_configs
 
     return make_configs(**_as_switches(switches, **values).overrides())
 
@@ -210,7 +210,7 @@ def short_profile(profile: Any = None, fraction: float | None = None, steps: int
     progressive one).
     The name gets a ``-short`` suffix; checkpoints, samples and log intervals are clipped to the new lengths.
     """
-    from .train import get_profile
+    from ..train import get_profile
 
     base = get_profile(profile, verbose=False)
     if steps is not None:
@@ -226,8 +226,8 @@ def build_colorizer_network(switches: AblationSwitches | Mapping[str, Any] | Non
                             **values: Any) -> torch.nn.Module:
     """The (untrained) colorizer network a configuration trains: F_G (gray -> RGB) on the progressive route, the
     direct NIR -> RGB MPFNet on the direct route; built from the same spec the training stage uses."""
-    from .train import get_profile
-    from .train.configs import build_model, mpfnet_spec
+    from ..train import get_profile
+    from ..train.configs import build_model, mpfnet_spec
 
     sw = _as_switches(switches, **values)
     configs = switches_to_configs(sw)
@@ -261,7 +261,7 @@ def run_folder(switches: AblationSwitches, profile: Any, root: str | os.PathLike
 
 
 def _finished_checkpoint(path: Path) -> bool:
-    from .train import load_checkpoint
+    from ..train import load_checkpoint
 
     if not path.is_file():
         return False
@@ -283,8 +283,8 @@ def train_or_load(switches: AblationSwitches | Mapping[str, Any] | None = None, 
     ``DirectColorizer``), the run folder, and whether it was loaded without training. ``retrain=True`` deletes
     the folder first. Training shows a ``tqdm.auto`` bar per stage (and one over the stages).
     """
-    from .train import (finetune, get_profile, load_colorizer, pretrain, resolve_device, train_direct,
-                        translate)
+    from ..train import (finetune, get_profile, load_colorizer, pretrain, resolve_device, train_direct,
+                         translate)
 
     sw = _as_switches(switches)
     profile = get_profile(profile, verbose=False)
@@ -370,7 +370,7 @@ class AblationResult:
 
     def table(self) -> str:
         """The Table-I-style Markdown table (``course_lib.metrics.format_table``) of :meth:`evaluations`."""
-        from .metrics import format_table
+        from ..metrics import format_table
 
         return format_table(self.evaluations())
 
@@ -382,8 +382,8 @@ class AblationResult:
 
     def figure(self, max_images: int = 4, size: float = 1.8):
         """NIR | this configuration | full model | ground truth, one row per held-out image
-        (``course_lib.viz.show_images``)."""
-        from .viz import show_images
+        (``course_lib.course.figures.show_images``)."""
+        from .figures import show_images
 
         columns = list(self.images)
         n = min(max_images, len(self.images["NIR"]))
@@ -418,14 +418,14 @@ def _lpips_setting(lpips: Any) -> Any:
     metric would first try a download that cannot succeed."""
     if lpips is not None:
         return lpips
-    from .metrics import backbone_path
+    from ..metrics import backbone_path
 
     return "auto" if (backbone_path("alex").is_file() or in_colab()) else False
 
 
 def _evaluate_one(switches: AblationSwitches, profile: Any, root: Path, data: Any, data_kind: str, retrain: bool,
                   device: Any, lpips: Any, num_images: int, verbose: bool, test_set: Any) -> AblationResult:
-    from .metrics import evaluate
+    from ..metrics import evaluate
 
     start = time.perf_counter()
     colorizer, run_dir, cached = train_or_load(switches, profile, root, data, data_kind=data_kind,
@@ -468,7 +468,7 @@ def run_ablation(attention: str = "coordinate", norm: str = "instance", sccm: bo
     Returns:
         :class:`AblationResult` (print it for the table; ``.figure()`` for the images).
     """
-    from .train import get_profile, test_data
+    from ..train import get_profile, test_data
 
     switches = AblationSwitches(attention=attention, norm=norm, sccm=sccm, scales=scales, route=route,
                                 feat_disc=feat_disc, seed=seed)

@@ -29,7 +29,7 @@ __all__ = ["translator_figure", "colouriser_figure", "routes_figure", "scores_ta
 
 def sample_items(name: str = "vcip2020") -> list[dict]:
     """The shipped sample pairs as a list of items (stored size, [-1, 1])."""
-    from .data import sample_pairs
+    from ..data import sample_pairs
 
     pairs = sample_pairs(name)
     return [pairs[i] for i in range(len(pairs))]
@@ -38,8 +38,8 @@ def sample_items(name: str = "vcip2020") -> list[dict]:
 def mean_colour_of_samples(name: str = "vcip2020", samples: str = "vcip2020") -> Any:
     """The mean-training-colour predictor of the shipped weights (the mean RGB of the VCIP 2020 training pairs,
     stored in the weights file when it was exported), or, for a file without it, of the sample pairs."""
-    from .metrics import reference_predictors
-    from .pretrained import pretrained_info
+    from ..metrics import reference_predictors
+    from ..pretrained import pretrained_info
 
     mean = (pretrained_info(name).get("extra") or {}).get("mean_training_colour")
     if mean is None:
@@ -57,10 +57,10 @@ def translator_figure(name: str = "vcip2020", samples: str = "vcip2020"):
     correlation of the translated gray against the true gray, and of the NIR image itself, per pair."""
     import matplotlib.pyplot as plt
 
-    from .data import to_gray
-    from .metrics import psnr_per_image
-    from .pretrained import load_pretrained
-    from .viz import to_display
+    from ..data import to_gray
+    from ..metrics import psnr_per_image
+    from ..pretrained import load_pretrained
+    from .figures import to_display
 
     colorizer = load_pretrained(name, route="progressive")
     items = sample_items(samples)
@@ -95,10 +95,10 @@ def translator_figure(name: str = "vcip2020", samples: str = "vcip2020"):
 def colouriser_figure(name: str = "vcip2020", samples: str = "vcip2020"):
     """gray | F_G(gray) | NIR | F_G(NIR) | ground truth for each sample pair, with the PSNR of both colourisations;
     F_G is the shipped progressive route's colouriser (after fine-tuning). Returns ``(figure, rows)``."""
-    from .data import to_gray
-    from .metrics import psnr_per_image
-    from .pretrained import load_pretrained
-    from .viz import show_images
+    from ..data import to_gray
+    from ..metrics import psnr_per_image
+    from ..pretrained import load_pretrained
+    from .figures import show_images
 
     f_g = load_pretrained(name, route="progressive").f_g
     pictures, titles, rows = [], [], []
@@ -116,8 +116,8 @@ def colouriser_figure(name: str = "vcip2020", samples: str = "vcip2020"):
 
 def routes_figure(name: str = "vcip2020", samples: str = "vcip2020"):
     """NIR | progressive | direct | mean training colour | ground truth for each sample pair."""
-    from .pretrained import load_pretrained
-    from .viz import show_colorizations
+    from ..pretrained import load_pretrained
+    from .figures import show_colorizations
 
     methods = {"progressive": load_pretrained(name, route="progressive"),
                "direct": load_pretrained(name, route="direct"), "mean colour": mean_colour_of_samples(name, samples)}
@@ -127,9 +127,9 @@ def routes_figure(name: str = "vcip2020", samples: str = "vcip2020"):
 def scores_table(name: str = "vcip2020", samples: str = "vcip2020") -> str:
     """A Markdown table: the paper's Table I rows, then both routes of the shipped weights and the two
     references on the sample pairs (this run), then the registry's scores on the 18 validation pairs."""
-    from .metrics import evaluate, reference_predictors
-    from .pretrained import load_pretrained, pretrained_info
-    from .widgets import compare_with_paper
+    from ..metrics import evaluate, reference_predictors
+    from ..pretrained import load_pretrained, pretrained_info
+    from .paper import compare_with_paper
 
     items = sample_items(samples)
     refs = reference_predictors(items)
