@@ -128,7 +128,9 @@ def test_short_profile_keeps_sizes_and_shortens_steps():
     assert short.translate_steps == round(base.translate_steps * 0.2)
     assert short.direct_steps == short.pretrain_steps + short.finetune_steps
     assert short.name == "course-short"
-    assert short_profile(base, steps=3).finetune_steps == 3
+    three = short_profile(base, steps=3)                    # 3 pre-training steps, the rest by the one rule
+    assert (three.pretrain_steps, three.finetune_steps, three.direct_steps) == (3, 1, 4)
+    assert three.translate_steps == max(1, round(3 * base.translate_steps / base.pretrain_steps))
     with pytest.raises(ValueError, match="fraction"):
         short_profile(base, fraction=0)
 
@@ -236,3 +238,39 @@ def test_retrain_trains_again_and_full_model_has_no_comparison(tmp_path):
 def test_run_ablation_rejects_bad_num_images(tmp_path):
     with pytest.raises(ValueError, match="num_images"):
         run_ablation(profile=tiny_profile(), root=tmp_path, data=tiny_data(), num_images=0)
+
+
+def test_unet_route_has_no_mpfnet_switches_and_builds_the_unet():
+    from course_lib.models import UNetBaseline
+
+    a = AblationSwitches(route="direct_unet", attention="none", sccm=False, scales=1, feat_disc=True)
+    assert a == AblationSwitches(route="direct_unet")          # one folder, whatever the MPFNet switches say
+    assert (a.attention, a.sccm, a.scales, a.feat_disc) == ("coordinate", True, 3, False)
+    assert a.label() == "route=direct_unet"
+    assert isinstance(build_colorizer_network(a, profile=tiny_profile()), UNetBaseline)
+
+
+def test_switches_start_from_the_profiles_recipe():
+    """A cpu-profile ablation run trains with the cpu recipe (the translator's paired L1 term), as the profile's
+    own runs do; without a profile, the paper's weights."""
+    from course_lib.course.ablation import switches_to_configs
+
+    assert switches_to_configs(AblationSwitches(), get_profile("cpu", verbose=False))["translate"].weights \
+        .lambda_paired == 10.0
+    assert switches_to_configs(AblationSwitches())["translate"].weights.lambda_paired == 0.0
+
+
+def test_unet_route_trains_once_and_reports_its_stage_times(tmp_path):
+    from course_lib.course.ablation import train_or_load
+
+    times: dict = {}
+    colorizer, run_dir, cached = train_or_load(AblationSwitches(route="direct_unet"), tiny_profile(), tmp_path,
+                                               tiny_data(), device="cpu", verbose=False, timings=times)
+    assert not cached and (run_dir / "direct_unet" / "checkpoint.pt").is_file()
+    assert sorted(times) == ["direct_unet_cpu_s", "direct_unet_s"] and all(v > 0 for v in times.values())
+    out = colorizer(torch.zeros(1, 1, 32, 32))
+    assert out.shape == (1, 3, 32, 32)
+    again = {}
+    _, same_dir, cached = train_or_load(AblationSwitches(route="direct_unet"), tiny_profile(), tmp_path,
+                                        tiny_data(), device="cpu", verbose=False, timings=again)
+    assert cached and same_dir == run_dir and again == {}

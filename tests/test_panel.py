@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from course_lib.course import panel as course_panel
-from course_lib.course.ablation import AblationResult, run_ablation
+from course_lib.course.ablation import AblationResult, AblationSwitches, run_ablation
 from course_lib.train import get_profile
 
 matplotlib.use("Agg")
@@ -76,7 +76,7 @@ def test_panel_has_one_control_per_switch_with_the_right_options(panel):
     assert list(p.controls["norm"].options) == ["instance", "batch", "none"]
     assert isinstance(p.controls["scales"], ipywidgets.ToggleButtons)
     assert list(p.controls["scales"].options) == [3, 2, 1]
-    assert list(p.controls["route"].options) == ["progressive", "direct"]
+    assert list(p.controls["route"].options) == ["progressive", "direct", "direct_unet"]
     assert isinstance(p.controls["sccm"], ipywidgets.Checkbox) and isinstance(p.controls["feat_disc"],
                                                                              ipywidgets.Checkbox)
     assert p.values() == {"attention": "coordinate", "norm": "instance", "sccm": True, "scales": 3,
@@ -124,6 +124,16 @@ def test_feature_discriminator_control_is_disabled_on_the_direct_route(panel):
     p.set(route="direct")
     assert p.controls["feat_disc"].disabled
     assert p.switches().feat_disc is False
+    assert not any(p.controls[name].disabled for name in ("attention", "norm", "sccm", "scales"))
+
+
+def test_unet_route_disables_the_mpfnet_switches(panel):
+    p, _ = panel
+    p.set(route="direct_unet")
+    assert all(p.controls[name].disabled for name in ("attention", "norm", "sccm", "scales", "feat_disc"))
+    assert p.switches() == AblationSwitches(route="direct_unet")
+    p.set(route="progressive")
+    assert not any(p.controls[name].disabled for name in ("attention", "norm", "sccm", "scales", "feat_disc"))
 
 
 def test_status_line_says_whether_the_switches_are_cached(panel, monkeypatch):

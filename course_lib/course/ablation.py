@@ -24,8 +24,9 @@ switch          values (first = the paper's model)          config field(s)
 ``norm``        ``"instance"``, ``"batch"``, ``"none"``         ``norm`` (FEB steps, Fig. 2(c))
 ``sccm``        ``True``, ``False``                           ``sccm`` (Fig. 2(a); False: a plain head)
 ``scales``      ``3``, ``2``, ``1``                             ``scales`` (Fig. 2(a))
-``route``       ``"progressive"``, ``"direct"``                 translate + pretrain + finetune, or
-                                                            ``train_direct(model="mpfnet")``
+``route``       ``"progressive"``, ``"direct"``,                translate + pretrain + finetune, or
+                ``"direct_unet"``                           ``train_direct(model="mpfnet")``, or the pix2pix
+                                                            ``UNetBaseline`` (``train_direct(model="unet")``)
 ``feat_disc``   ``True``, ``False``                           ``use_feat_disc`` (Eq. (4)); progressive only
 ==============  ==========================================  ============================================
 
@@ -73,7 +74,7 @@ SWITCH_CHOICES: dict[str, tuple] = {
     "norm": ("instance", "batch", "none"),
     "sccm": (True, False),
     "scales": (3, 2, 1),
-    "route": ("progressive", "direct"),
+    "route": ("progressive", "direct", "direct_unet"),
     "feat_disc": (True, False),
 }
 
@@ -82,7 +83,10 @@ DRIVE_MOUNT = Path("/content/drive")
 DRIVE_RUNS = DRIVE_MOUNT / "MyDrive" / "nir-course" / "runs"
 
 #: Stages a route trains, in order; the last one holds the colorizer.
-ROUTE_STAGES = {"progressive": ("translate", "pretrain", "finetune"), "direct": ("direct",)}
+ROUTE_STAGES = {"progressive": ("translate", "pretrain", "finetune"), "direct": ("direct",),
+                "direct_unet": ("direct_unet",)}
+#: The switches that shape an MPFNet; the UNet baseline (route ``"direct_unet"``) has none of them.
+ARCHITECTURE_SWITCHES = ("attention", "norm", "sccm", "scales")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -120,8 +124,10 @@ def default_run_dir(use_drive: bool = True) -> Path:
 class AblationSwitches:
     """One configuration of the ablation study (defaults: the paper's MPFNet, trained progressively).
 
-    Attributes: see the module docstring's table. ``feat_disc`` only exists on the progressive route (the direct
+    Attributes: see the module docstring's table. ``feat_disc`` only exists on the progressive route (a direct
     route has no fine-tuning stage): it is stored as ``False`` there, so the two direct runs share one folder.
+    Likewise the UNet baseline (``route="direct_unet"``) has no MPFNet switches: they are stored at the paper's
+    values.
     Invalid values raise ValueError naming the switch and the valid values.
     """
 
@@ -142,8 +148,11 @@ class AblationSwitches:
                 raise ValueError(f"{name}: expected one of {list(choices)}, got {value!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool):
             raise ValueError(f"seed: expected an integer, got {self.seed!r}")
-        if self.route == "direct" and self.feat_disc:
+        if self.route != "progressive" and self.feat_disc:
             object.__setattr__(self, "feat_disc", False)  # no D_G^feat without the fine-tuning stage
+        if self.route == "direct_unet":
+            for name in ARCHITECTURE_SWITCHES:        # the UNet has no attention, SCCM or scales to switch
+                object.__setattr__(self, name, SWITCH_CHOICES[name][0])
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -152,7 +161,7 @@ class AblationSwitches:
         """The switches that differ from ``other`` (default: the full model), as name -> this value."""
         other = other or FULL_MODEL
         return {k: v for k, v in self.to_dict().items() if k != "seed" and v != getattr(other, k)
-                and not (k == "feat_disc" and self.route == "direct")}
+                and not (k == "feat_disc" and self.route != "progressive")}
 
     def is_full_model(self) -> bool:
         return not self.differences()
@@ -190,12 +199,14 @@ def _as_switches(switches: AblationSwitches | Mapping[str, Any] | None = None, *
     return AblationSwitches(**merged)
 
 
-def switches_to_configs(switches: AblationSwitches | Mapping[str, Any] | None = None, **values: Any) -> dict:
+def switches_to_configs(switches: AblationSwitches | Mapping[str, Any] | None = None, profile: Any = None,
+                        **values: Any) -> dict:
     """The stage configs of a configuration: ``{"translate", "pretrain", "finetune", "direct"}`` ->
-    ``TranslateConfig`` ... ``DirectConfig`` (``course_lib.train.make_configs`` with :meth:`overrides`)."""
+    ``TranslateConfig`` ... ``DirectConfig`` (``course_lib.train.make_configs`` with :meth:`overrides`, starting
+    from ``profile``'s recipe when one is given, as the profile's own runs do)."""
     from ..train import make_configs
 
-    return make_configs(**_as_switches(switches, **values).overrides())
+    return make_configs(profile, **_as_switches(switches, **values).overrides())
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -204,17 +215,17 @@ def switches_to_configs(switches: AblationSwitches | Mapping[str, Any] | None = 
 def short_profile(profile: Any = None, fraction: float | None = None, steps: int | None = None):
     """A profile for the ablation's short runs: the same sizes, fewer steps.
 
-    ``steps``: every stage gets the same number of steps (``Profile.with_steps``). Otherwise ``fraction`` of
-    each stage's steps (default: 1/2 in ``smoke``, 1/5 in the other profiles) by :meth:`Profile.scaled`, the one
-    budget rule (``direct = pretrain + finetune``: the direct route gets as many colorizer updates as the
-    progressive one).
+    ``steps``: ``steps`` pre-training steps, the other stages by the one budget rule
+    (:meth:`Profile.with_budget`, ``course_lib.train.profiles.stage_budget``: finetune = steps // 2, direct =
+    pretrain + finetune, translate in the profile's proportion). Otherwise ``fraction`` of each stage's steps
+    (default: 1/2 in ``smoke``, 1/5 in the other profiles) by :meth:`Profile.scaled`, the same rule.
     The name gets a ``-short`` suffix; checkpoints, samples and log intervals are clipped to the new lengths.
     """
     from ..train import get_profile
 
     base = get_profile(profile, verbose=False)
     if steps is not None:
-        return base.with_steps(int(steps)).replace(name=f"{base.name}-short")
+        return base.with_budget(int(steps)).replace(name=f"{base.name}-short")
     if fraction is None:
         fraction = 0.5 if base.name.startswith("smoke") else 0.2
     if not 0 < fraction <= 1:
@@ -227,12 +238,15 @@ def build_colorizer_network(switches: AblationSwitches | Mapping[str, Any] | Non
     """The (untrained) colorizer network a configuration trains: F_G (gray -> RGB) on the progressive route, the
     direct NIR -> RGB MPFNet on the direct route; built from the same spec the training stage uses."""
     from ..train import get_profile
-    from ..train.configs import build_model, mpfnet_spec
+    from ..train.configs import build_model, mpfnet_spec, unet_spec
 
     sw = _as_switches(switches, **values)
     configs = switches_to_configs(sw)
+    profile = get_profile(profile, verbose=False)
+    if sw.route == "direct_unet":
+        return build_model(unet_spec(1, 3, profile, configs["direct"]))
     config = configs["pretrain"] if sw.route == "progressive" else configs["direct"]
-    return build_model(mpfnet_spec(1, 3, get_profile(profile, verbose=False), config))
+    return build_model(mpfnet_spec(1, 3, profile, config))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -275,13 +289,15 @@ def _finished_checkpoint(path: Path) -> bool:
 def train_or_load(switches: AblationSwitches | Mapping[str, Any] | None = None, profile: Any = None,
                   root: str | os.PathLike | None = None, data: Any = None, *, data_kind: str = "auto",
                   retrain: bool = False, device: str | torch.device | None = None,
-                  verbose: bool = True) -> tuple[torch.nn.Module, Path, bool]:
+                  verbose: bool = True, timings: dict | None = None) -> tuple[torch.nn.Module, Path, bool]:
     """The trained colorizer of a configuration: loaded if its run folder holds a finished checkpoint, else
     trained there (resuming an interrupted run).
 
     Returns ``(colorizer, run_dir, cached)``: a NIR -> RGB module in eval mode (``ProgressiveColorizer`` or
     ``DirectColorizer``), the run folder, and whether it was loaded without training. ``retrain=True`` deletes
-    the folder first. Training shows a ``tqdm.auto`` bar per stage (and one over the stages).
+    the folder first. Training shows a ``tqdm.auto`` bar per stage (and one over the stages). ``timings``: a
+    dict that receives ``<stage>_s`` (wall seconds) and ``<stage>_cpu_s`` (process CPU seconds) of every stage
+    trained (what the benchmarks record).
     """
     from ..train import (finetune, get_profile, load_colorizer, pretrain, resolve_device, train_direct,
                          translate)
@@ -306,13 +322,14 @@ def train_or_load(switches: AblationSwitches | Mapping[str, Any] | None = None, 
          "data": _data_description(data)}, indent=2, default=str), encoding="utf-8")
     if verbose:
         print(f"[ablation] {sw.label()}: training ({sw.route} route, profile {profile.name}) in {run_dir}")
-    configs = switches_to_configs(sw)
+    configs = switches_to_configs(sw, profile)
     common = dict(device=dev, data_kind=data_kind)
     stages = ROUTE_STAGES[sw.route]
     result = None
     with tqdm(total=len(stages), desc=f"ablation: {sw.label()}", unit="stage") as bar:
         for stage in stages:
             bar.set_postfix_str(stage)
+            wall, cpu = time.perf_counter(), time.process_time()
             if stage == "translate":
                 translate(profile, run_dir, data, configs["translate"], **common)
             elif stage == "pretrain":
@@ -320,7 +337,11 @@ def train_or_load(switches: AblationSwitches | Mapping[str, Any] | None = None, 
             elif stage == "finetune":
                 result = finetune(profile, run_dir, data, configs["finetune"], **common)
             else:
-                result = train_direct(profile, run_dir, data, configs["direct"], model="mpfnet", **common)
+                model = "unet" if sw.route == "direct_unet" else "mpfnet"
+                result = train_direct(profile, run_dir, data, configs["direct"], model=model, **common)
+            if timings is not None:
+                timings[f"{stage}_s"] = time.perf_counter() - wall
+                timings[f"{stage}_cpu_s"] = time.process_time() - cpu
             bar.update(1)
     return result.colorizer.eval(), run_dir, False
 

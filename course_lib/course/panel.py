@@ -15,8 +15,8 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from .ablation import (SWITCH_CHOICES, AblationSwitches, _finished_checkpoint, default_run_dir, in_colab, run_ablation,
-                       run_folder, short_profile)
+from .ablation import (ARCHITECTURE_SWITCHES, ROUTE_STAGES, SWITCH_CHOICES, AblationSwitches, _finished_checkpoint,
+                       default_run_dir, in_colab, run_ablation, run_folder, short_profile)
 from .frontend import NO_WIDGETS_ENV_VAR, live_frontend
 
 __all__ = ["ablation_panel", "AblationPanel", "build_ablation_panel", "live_frontend", "NO_WIDGETS_ENV_VAR"]
@@ -34,7 +34,8 @@ _HELP = {
     "norm": "normalisation of the FEB steps (Fig. 2(c)): instance (paper), batch, none",
     "sccm": "supervised colour-consistency module (Fig. 2(a)); off: a plain conv head",
     "scales": "number of scales of MPFNet (Fig. 2(a)); the paper uses 3",
-    "route": "progressive: NIR -> gray -> RGB (Fig. 1); direct: NIR -> RGB with the same network",
+    "route": ("progressive: NIR -> gray -> RGB (Fig. 1); direct: NIR -> RGB with the same network; direct_unet: "
+              "NIR -> RGB with the pix2pix UNet baseline"),
     "feat_disc": "feature discriminator of Eq. (4) during fine-tuning (progressive route only)",
 }
 
@@ -150,12 +151,15 @@ class AblationPanel:
         """Whether the switches (default: the current ones) have a finished run under ``root`` (pressing the
         button loads it)."""
         switches = switches if switches is not None else self.switches()
-        last = "finetune" if switches.route == "progressive" else "direct"
+        last = ROUTE_STAGES[switches.route][-1]
         return _finished_checkpoint(run_folder(switches, self.profile, self.root, self.data) / last
                                     / "checkpoint.pt")
 
     def _on_change(self, change: Mapping | None = None) -> None:
-        self.controls["feat_disc"].disabled = self.controls["route"].value == "direct"
+        route = self.controls["route"].value
+        self.controls["feat_disc"].disabled = route != "progressive"
+        for name in ARCHITECTURE_SWITCHES:            # the UNet baseline has no MPFNet switches
+            self.controls[name].disabled = route == "direct_unet"
         # Read the controls once: label and cached flag must describe the same switches. Change handlers may run
         # on several threads (JupyterLab comms over subshells), so only a call whose switches are still current
         # when it finishes may write the status line.
