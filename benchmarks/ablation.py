@@ -1,8 +1,7 @@
 """Ablation of MPFNet at an equal training budget: does the progressive, gray-guided route beat direct NIR -> RGB
 translation, and does each part of MPFNet (Fig. 2) help?
 
-    OMP_NUM_THREADS=1 python benchmarks/ablation.py      # the full table: 9 configurations x 3 seeds, budget
-                                                         # S = 32 (32 min on 2 shared CPU cores, 19 CPU-min)
+    OMP_NUM_THREADS=1 python benchmarks/ablation.py      # the full table: 9 configurations x 3 seeds, budget S = 32
     python benchmarks/ablation.py --quick                # a tiny smoke check (seconds per run; numbers mean nothing)
     python benchmarks/ablation.py --configs progressive,direct --seeds 0,1,2,3,4
     python benchmarks/ablation.py --speed                # seconds per training step of every stage, then exit
@@ -26,16 +25,20 @@ Configurations (``--configs``, default all):
 The architecture switches are applied to every MPFNet of the route (G_N2G, G_G2N and F_G), as the course's
 ``make_configs`` does, because the paper uses the same network for the translator and the colorizer.
 
-**Equal budget.** One budget unit is ``--steps S`` (the pre-training steps). The progressive route runs
-``translate = round(0.75 S)``, ``pretrain = S``, ``finetune = S // 2`` steps (the proportions of the ``course``
-profile: 1500 / 2000 / 1000). A direct route gets ``direct = translate + pretrain + finetune`` generator updates:
-as many optimizer steps as the whole progressive route takes, stages 1-3 together, at the same batch size, image
-size, width, depth, learning rate (``--lr``, default 1e-4 as in Section III.A, pinned by this script so the
-table does not move when the base profile's lr changes), data and augmentation. This is more generous to the
-direct baseline than the ``course_lib.train`` profiles' own rule (``direct = pretrain + finetune``, the
-colorizer's updates only), so a progressive win here is not a budget artefact. It is equal in *updates*, not
-in compute: a translate or finetune step runs 6-7 generator passes plus discriminators, a direct step one pass,
-so the progressive route costs several times more CPU time (both are recorded per run: ``wall_s``, ``cpu_s``).
+**Equal budget** (the one budget rule of the course, ``course_lib.train.profiles.stage_budget``). One budget unit
+is ``--steps S`` (the pre-training steps). The progressive route runs ``translate = round(0.75 S)``,
+``pretrain = S``, ``finetune = S // 2`` steps. A direct route gets, with ``--direct-budget updates`` (the
+default), ``direct = pretrain + finetune`` generator updates: as many as the progressive route's colouriser F_G
+receives; with ``--direct-budget seconds``, as many steps as fit in the CPU-seconds of the whole progressive
+route (step costs measured once on the machine, ``OUT/step_seconds.json``). Everything else is equal: batch size,
+image size, width, depth, learning rate (``--lr``, default 1e-4 as in Section III.A, pinned by this script so the
+table does not move when the base profile's lr changes), data and augmentation. Equal updates are not equal
+compute: a translate or finetune step runs 6-7 generator passes plus discriminators, a direct step one pass (both
+are recorded per run: ``wall_s``, ``cpu_s``).
+
+**One ablation module.** Every configuration is a set of switches of ``course_lib.course.ablation`` (the runner
+of notebook 10's panel), trained by its ``train_or_load``: the same configs (from the profile's recipe), run
+folders (``--work``/<switches>-<hash>) and training code as the panel.
 
 **Data.** Training: ``num_train`` rendered spectral scenes of seed 0 (``course_lib.data.SpectralScenes``), the
 same for every configuration and seed. Test: ``num_test`` held-out scenes of another seed
@@ -70,16 +73,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
+#: Each configuration as the switches of the course's ablation module (``course_lib.course.ablation``, the runner
+#: behind notebook 10's panel): the same switches, configs, run folders and training code.
 CONFIGS: dict[str, dict] = {
-    "progressive": {"route": "progressive", "overrides": {}},
-    "direct": {"route": "direct", "model": "mpfnet", "overrides": {}},
-    "direct_unet": {"route": "direct", "model": "unet", "overrides": {}},
-    "no_attention": {"route": "progressive", "overrides": {"attention": "none"}},
-    "se_attention": {"route": "progressive", "overrides": {"attention": "se"}},
-    "no_instancenorm": {"route": "progressive", "overrides": {"norm": "none"}},
-    "no_sccm": {"route": "progressive", "overrides": {"sccm": False}},
-    "one_scale": {"route": "progressive", "overrides": {"scales": 1}},
-    "no_feat_disc": {"route": "progressive", "overrides": {"use_feat_disc": False}},
+    "progressive": {},
+    "direct": {"route": "direct"},
+    "direct_unet": {"route": "direct_unet"},
+    "no_attention": {"attention": "none"},
+    "se_attention": {"attention": "se"},
+    "no_instancenorm": {"norm": "none"},
+    "no_sccm": {"sccm": False},
+    "one_scale": {"scales": 1},
+    "no_feat_disc": {"feat_disc": False},
 }
 
 #: Columns that define the budget: rows of one CSV must agree on all of them.
@@ -125,16 +130,36 @@ def make_profile(args):
     if args.batch is not None:
         changes["batch_size"] = args.batch
     changes["lr"] = args.lr  # pinned here: the base profile's lr is not part of this table's definition
-    if args.steps is not None:
-        s = args.steps
-        t, f = max(1, round(0.75 * s)), max(1, s // 2)
-        changes.update(translate_steps=t, pretrain_steps=s, finetune_steps=f)
-    profile = base.replace(**changes)
-    total = profile.translate_steps + profile.pretrain_steps + profile.finetune_steps
-    longest = max(total, 1)
-    return profile.replace(direct_steps=total, num_train=args.num_train, num_test=args.num_test, amp=False,
-                           sample_every=longest, checkpoint_every=max(1, min(args.checkpoint_every, longest)),
+    profile = base.replace(**changes, num_train=args.num_train, num_test=args.num_test, amp=False)
+    s = args.steps
+    # the one budget rule (course_lib.train.profiles.stage_budget), in updates or in measured CPU-seconds
+    seconds = getattr(args, "step_seconds", None)   # set by main() once measured (--direct-budget seconds)
+    profile = profile.with_budget(s, max(1, round(0.75 * s)), direct="seconds" if seconds else "updates",
+                                  step_seconds=seconds)
+    longest = max(profile.translate_steps, profile.pretrain_steps, profile.direct_steps, 1)
+    return profile.replace(sample_every=longest, checkpoint_every=max(1, min(args.checkpoint_every, longest)),
                            log_every=max(1, min(10, longest)))
+
+
+def step_seconds(args, profile, train_set) -> dict[str, float]:
+    """Seconds per step of each stage for ``--direct-budget seconds``: measured once on this machine
+    (``course_lib.train.measure_step_seconds``) and kept in ``OUT/step_seconds.json``, so a resumed table and
+    ``--report-only`` use the same budget."""
+    import json
+
+    from course_lib.train import measure_step_seconds
+
+    path = args.out / "step_seconds.json"
+    if path.is_file():
+        return json.loads(path.read_text(encoding="utf-8"))
+    if args.report_only or args.trend:
+        raise SystemExit(f"error: {path} is missing: run the table with --direct-budget seconds first")
+    seconds = measure_step_seconds(profile, train_set, device="cpu")
+    args.out.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(seconds, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return seconds
 
 
 def budget_of(profile) -> dict:
@@ -208,37 +233,34 @@ class StepTimer:
         self.times.append(time.perf_counter())
 
 
+def switches_of(config: str, seed: int):
+    """The course ablation module's switches of a configuration of this table."""
+    from course_lib.course.ablation import AblationSwitches
+
+    return AblationSwitches(seed=seed, **CONFIGS[config])
+
+
 def train_and_evaluate(config: str, seed: int, profile, train_set, test_set, work: Path, lpips) -> dict:
+    """Train (or resume) one configuration with the course's ablation runner, evaluate it on the test scenes."""
+    from course_lib.course.ablation import ROUTE_STAGES, run_folder, train_or_load
     from course_lib.metrics import evaluate
-    from course_lib.train import finetune, make_configs, pretrain, train_direct, translate
 
-    spec = CONFIGS[config]
-    run_dir = work / config / f"seed{seed}"
-    resumed = any(run_dir.glob("*/checkpoint.pt"))
-    configs = make_configs(seed=seed, **spec["overrides"])
-    times = {"translate_s": math.nan, "pretrain_s": math.nan, "finetune_s": math.nan, "direct_s": math.nan}
+    switches = switches_of(config, seed)
+    resumed = any(run_folder(switches, profile, work, train_set).glob("*/checkpoint.pt"))
+    timings: dict = {}
     wall0, cpu0 = time.perf_counter(), time.process_time()
-
-    def timed(key, fn, *a, **kw):
-        t = time.perf_counter()
-        out = fn(*a, **kw)
-        times[key] = time.perf_counter() - t
-        return out
-
-    common = dict(device="cpu")
-    if spec["route"] == "progressive":
-        timed("translate_s", translate, profile, run_dir, train_set, configs["translate"], **common)
-        timed("pretrain_s", pretrain, profile, run_dir, train_set, configs["pretrain"], **common)
-        result = timed("finetune_s", finetune, profile, run_dir, train_set, configs["finetune"], **common)
-        steps = profile.translate_steps + profile.pretrain_steps + profile.finetune_steps
-    else:
-        result = timed("direct_s", train_direct, profile, run_dir, train_set, configs["direct"],
-                       model=spec["model"], **common)
-        steps = profile.direct_steps
+    colorizer, run_dir, _ = train_or_load(switches, profile, work, train_set, device="cpu", verbose=False,
+                                          timings=timings)
+    stages = ROUTE_STAGES[switches.route]
+    times = {f"{stage}_s": timings.get(f"{stage}_s", math.nan) for stage in ("translate", "pretrain", "finetune")}
+    times["direct_s"] = timings.get(f"{stages[-1]}_s", math.nan) if switches.route != "progressive" else math.nan
+    steps = (profile.translate_steps + profile.pretrain_steps + profile.finetune_steps
+             if switches.route == "progressive" else profile.direct_steps)
     t = time.perf_counter()
-    evaluation = evaluate(result.colorizer, test_set, batch_size=8, lpips=lpips, method=config)
+    evaluation = evaluate(colorizer, test_set, batch_size=8, lpips=lpips, method=config)
     eval_s = time.perf_counter() - t
-    row = {"config": config, "seed": seed, "route": spec["route"], "steps": steps, **budget_of(profile),
+    route = "progressive" if switches.route == "progressive" else "direct"
+    row = {"config": config, "seed": seed, "route": route, "steps": steps, **budget_of(profile),
            "wall_s": time.perf_counter() - wall0, "cpu_s": time.process_time() - cpu0, **times, "eval_s": eval_s,
            "threads": torch.get_num_threads(), "resumed": int(resumed)}
     row.update({k: evaluation.summary[k][0] for k in METRICS})
@@ -341,11 +363,14 @@ def markdown(summary: dict, rows: list[dict], profile, args, machine: str, comma
         f"- Progressive route: translate {profile.translate_steps} + pretrain {profile.pretrain_steps} + finetune "
         f"{profile.finetune_steps} = {profile.translate_steps + profile.pretrain_steps + profile.finetune_steps} "
         "optimizer steps.",
-        f"- Direct routes (`direct`, `direct_unet`): {profile.direct_steps} generator updates = translate + "
-        "pretrain + finetune steps of the progressive route (equal budget in *updates* at equal batch and image "
-        "size; more generous to the direct route than the course profiles' pretrain + finetune rule). Not equal "
-        "in compute: a translate/finetune step runs 6-7 generator passes and the discriminators, a direct step "
-        "one pass (see the time columns).",
+        (f"- Direct routes (`direct`, `direct_unet`): {profile.direct_steps} generator updates = pretrain + "
+         "finetune steps, as many as the progressive route's colouriser F_G gets (the course's one budget rule, "
+         "equal *updates* at equal batch and image size). Not equal in compute: a translate/finetune step runs 6-7 "
+         "generator passes and the discriminators, a direct step one pass (see the time columns)."
+         if args.direct_budget == "updates" else
+         f"- Direct routes (`direct`, `direct_unet`): {profile.direct_steps} generator updates, as many as fit in "
+         "the CPU-seconds of the whole progressive route (the course's one budget rule in seconds; step costs "
+         "measured on this machine, `step_seconds.json`)."),
         f"- Data: {profile.num_train} training scenes (SpectralScenes seed 0, shared by all runs), "
         f"{profile.num_test} held-out test scenes (seed 1000003), {profile.image_size} px.",
         f"- Seeds: {', '.join(map(str, args.seed_list))} (weight init, data order, augmentation, pools).",
@@ -576,8 +601,12 @@ def parse_args(argv):
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
     parser.add_argument("--profile", default="smoke", help="base profile (default smoke: batch 4, width 8, depth 3)")
     parser.add_argument("--steps", type=int, default=None,
-                        help="budget unit S = pretrain steps; translate 0.75 S, finetune S/2, direct the sum "
-                             "(default 32: translate 24, pretrain 32, finetune 16, direct 72)")
+                        help="budget unit S = pretrain steps; translate 0.75 S, finetune S // 2, direct by "
+                             "--direct-budget (default 32: translate 24, pretrain 32, finetune 16, direct 48)")
+    parser.add_argument("--direct-budget", default="updates", choices=["updates", "seconds"],
+                        help="updates: direct = pretrain + finetune generator updates (default); seconds: as many "
+                             "CPU-seconds as the whole progressive route, from step costs measured once and kept "
+                             "in OUT/step_seconds.json (the one budget rule, course_lib.train.profiles.stage_budget)")
     parser.add_argument("--size", type=int, default=None, help="image size (default 64)")
     parser.add_argument("--width", type=int, default=None, help="MPFNet width (default: the profile's)")
     parser.add_argument("--depth", type=int, default=None, help="FEB depth (default: the profile's)")
@@ -643,6 +672,10 @@ def main(argv=None) -> None:
           f"{profile.num_test} test scenes")
     t0 = time.perf_counter()
     train_set, test_set = make_data(profile)
+    if args.direct_budget == "seconds":
+        args.step_seconds = step_seconds(args, profile, train_set)
+        profile = make_profile(args)
+        print(f"direct route by CPU-seconds ({args.out / 'step_seconds.json'}): {profile.direct_steps} steps")
     if args.trend:
         paths = [Path(p) for p in args.trend.split(",") if p.strip()]
         missing = [str(p) for p in paths if not p.is_file()]

@@ -186,3 +186,29 @@ def test_notebook_steps_variable_rejects_bad_values(monkeypatch, value):
     monkeypatch.setenv("COURSE_NOTEBOOK_STEPS", value)
     with pytest.raises(ValueError, match="COURSE_NOTEBOOK_STEPS.*positive integer"):
         runs.notebook_profile("course", verbose=False)
+
+
+def test_ablation_benchmark_uses_the_courses_runner_and_budget_rule(tmp_path, capsys):
+    """benchmarks/ablation.py trains through course_lib.course.ablation (the panel's runner: same switches, run
+    folders, configs) and sizes the direct route by the one budget rule (direct = pretrain + finetune)."""
+    import csv
+
+    from course_lib.course.ablation import AblationSwitches, run_folder
+
+    ablation_benchmark = load_benchmark("ablation")
+    out, work = tmp_path / "out", tmp_path / "runs"
+    ablation_benchmark.main(["--quick", "--configs", "progressive,direct_unet", "--out", str(out), "--work",
+                             str(work)])
+    rows = list(csv.DictReader(open(out / "ablation.csv", encoding="utf-8")))
+    assert [r["config"] for r in rows] == ["progressive", "direct_unet"]
+    budget = {k: int(rows[0][k]) for k in STEP_FIELDS}
+    assert budget["direct_steps"] == budget["pretrain_steps"] + budget["finetune_steps"]
+    assert budget["finetune_steps"] == budget["pretrain_steps"] // 2
+    args = ablation_benchmark.parse_args(["--quick", "--out", str(out), "--work", str(work)])
+    profile = ablation_benchmark.make_profile(args)
+    train_set, _ = ablation_benchmark.make_data(profile)
+    for config, switches in (("progressive", AblationSwitches()), ("direct_unet", AblationSwitches(route="direct_unet"))):
+        folder = run_folder(switches, profile, work, train_set)
+        stage = "finetune" if config == "progressive" else "direct_unet"
+        assert (folder / stage / "checkpoint.pt").is_file(), (config, sorted(p.name for p in work.iterdir()))
+    assert "as many as the progressive route's colouriser F_G gets" in (out / "ablation.md").read_text()
