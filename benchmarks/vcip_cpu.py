@@ -284,8 +284,8 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
 
 
 def colorization_figure(root: Path, row: dict, references: dict, held: Held, out: Path) -> None:
+    from course_lib.course.figures import show_colorizations
     from course_lib.train import load_colorizer
-    from course_lib.viz import show_colorizations
 
     run = Path(row["run_dir"])
     methods = {"progressive": load_colorizer(run / "finetune"), "direct": load_colorizer(run / "direct"),

@@ -4,7 +4,9 @@ It rebuilds MPFNet (Yang, Chen and Yang, "Multi-scale Progressive Feature Embedd
 Spectral Domain Translation") piece by piece: the networks (`course_lib.models`), physically rendered and real
 NIR/RGB data (`course_lib.data`), the losses and the metrics of Table I (`course_lib.losses`,
 `course_lib.metrics`), and the three training stages (`course_lib.train`). The notebooks in `notebooks/` import
-everything from here, so every line a student runs is tested code.
+everything from here, so every line a student runs is tested code; what only the notebooks need (figures, the
+exercises' checks, run folders, the ablation panel) is the sub-package `course_lib.course`, which the library
+itself never imports.
 """
 
 __version__ = "0.1.0"

@@ -40,6 +40,28 @@ def test_check_accepts_the_solution(check, solution, capsys):
     assert out.startswith("✅")
 
 
+def test_solutions_agree_with_the_course_code():
+    """What the notebooks' instructor cells asserted before the solutions left the notebooks."""
+    from course_lib import data, losses, metrics
+
+    rgb = torch.rand(3, 12, 10) * 2 - 1
+    assert torch.allclose(S.to_model_range(data.tensor_to_uint8(rgb)), rgb, atol=1 / 127.5)          # 00
+    cams, colors = data.camera_responses(), data.material_colors()
+    for name in ["foliage", "water", "paint_red"]:                                                    # 01
+        value = S.camera_response(data.material_spectrum(name), cams["illuminant"], cams["nir"])
+        assert abs(value - colors[name]["nir_linear"]) < 1e-4
+    batch = torch.rand(2, 3, 8, 8) * 2 - 1
+    assert torch.allclose(S.to_gray(batch), data.to_gray(batch), atol=1e-6)                           # 02
+    assert torch.allclose(S.instance_norm(batch), torch.nn.InstanceNorm2d(3)(batch), atol=1e-5)        # 04
+    target = torch.rand(1, 3, 64, 64) * 2 - 1
+    predictions = [torch.rand(1, 3, s, s) * 2 - 1 for s in (16, 32, 64)]
+    by_hand = sum(losses.mix_loss(p, t) for p, t in zip(predictions, S.scale_targets(target, 3)))
+    assert torch.allclose(by_hand, losses.multiscale_mix_loss(predictions, target), atol=1e-6)        # 05
+    a, b = metrics.to_uint8(predictions[-1][0]), metrics.to_uint8(target[0])
+    assert abs(S.psnr(a, b) - metrics.psnr(a, b)) < 1e-6                                              # 06
+    assert torch.allclose(S.mix_loss(predictions[-1], target), losses.mix_loss(predictions[-1], target))  # < 176 px
+
+
 @pytest.mark.parametrize(
     "check",
     [E.check_to_model_range, E.check_camera_response, E.check_to_gray, E.check_directional_pools,

@@ -254,22 +254,7 @@ def test_show_colorizations_draws_each_method_on_each_item():
         show_colorizations({"red": red}, [])
 
 
-# ----------------------------------------------------------------------------------------------- the package
-def test_every_figure_helper_is_exported_once_by_topic():
-    """Each topic module's public names are the package's, and no name is defined in two topics."""
-    import importlib
-
-    topics = ["images", "spectra", "diagrams", "internals", "training", "tables"]
-    seen: dict[str, str] = {}
-    for topic in topics:
-        module = importlib.import_module(f"course_lib.course.figures.{topic}")
-        for name in module.__all__:
-            assert name not in seen, f"{name} is in both {seen.get(name)} and {topic}"
-            seen[name] = topic
-            assert getattr(figures, name) is getattr(module, name), name
-    assert sorted(seen) == sorted(figures.__all__)
-
-
+# ----------------------------------------------------------------------------------------------- text fallbacks
 def test_text_fallbacks_outside_a_notebook(capsys, monkeypatch):
     from course_lib.course import frontend
 
