@@ -7,8 +7,6 @@ memory (no scene rendering), and share one module-scoped run, so the file stays 
 from __future__ import annotations
 
 import math
-import sys
-import types
 
 import pytest
 import torch
@@ -133,30 +131,6 @@ def test_short_profile_keeps_sizes_and_shortens_steps():
     assert three.translate_steps == max(1, round(3 * base.translate_steps / base.pretrain_steps))
     with pytest.raises(ValueError, match="fraction"):
         short_profile(base, fraction=0)
-
-
-def test_default_run_dir_off_colab_is_local_runs(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
-    path = ablation.default_run_dir(use_drive=True)
-    assert path == ablation.Path("runs") and (tmp_path / "runs").is_dir()
-
-
-def test_default_run_dir_on_colab_mounts_drive(tmp_path, monkeypatch):
-    mounted = []
-    drive = types.SimpleNamespace(mount=lambda where: (mounted.append(where),
-                                                       (tmp_path / "drive" / "MyDrive").mkdir(parents=True)))
-    colab = types.ModuleType("google.colab")
-    colab.drive = drive
-    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
-    monkeypatch.setitem(sys.modules, "google.colab", colab)
-    monkeypatch.setattr(ablation, "DRIVE_MOUNT", tmp_path / "drive")
-    monkeypatch.setattr(ablation, "DRIVE_RUNS", tmp_path / "drive" / "MyDrive" / "nir-course" / "runs")
-    path = ablation.default_run_dir(use_drive=True)
-    assert mounted == [str(tmp_path / "drive")]
-    assert path == tmp_path / "drive" / "MyDrive" / "nir-course" / "runs" and path.is_dir()
-    monkeypatch.chdir(tmp_path)
-    assert ablation.default_run_dir(use_drive=False) == ablation.Path("runs")
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -3,6 +3,8 @@ stage saved (the step cap COURSE_NOTEBOOK_STEPS is tested in tests/test_benchmar
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
 
 import matplotlib
@@ -57,3 +59,27 @@ def test_run_folders_come_from_the_ablation_runner(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert runs.default_run_dir(use_drive=False) == Path("runs")
     assert (tmp_path / "runs").is_dir() and runs.in_colab() is False
+
+
+def test_default_run_dir_off_colab_is_local_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    path = runs.default_run_dir(use_drive=True)
+    assert path == runs.Path("runs") and (tmp_path / "runs").is_dir()
+
+
+def test_default_run_dir_on_colab_mounts_drive(tmp_path, monkeypatch):
+    mounted = []
+    drive = types.SimpleNamespace(mount=lambda where: (mounted.append(where),
+                                                       (tmp_path / "drive" / "MyDrive").mkdir(parents=True)))
+    colab = types.ModuleType("google.colab")
+    colab.drive = drive
+    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setattr(runs, "DRIVE_MOUNT", tmp_path / "drive")
+    monkeypatch.setattr(runs, "DRIVE_RUNS", tmp_path / "drive" / "MyDrive" / "nir-course" / "runs")
+    path = runs.default_run_dir(use_drive=True)
+    assert mounted == [str(tmp_path / "drive")]
+    assert path == tmp_path / "drive" / "MyDrive" / "nir-course" / "runs" and path.is_dir()
+    monkeypatch.chdir(tmp_path)
+    assert runs.default_run_dir(use_drive=False) == runs.Path("runs")

@@ -534,3 +534,26 @@ def test_finetune_refuses_to_resume_over_a_retrained_upstream_stage(tmp_path):
     shutil.rmtree(tmp_path / "translate")
     translate(_steps(2), tmp_path, device="cpu")
     assert finetune(_steps(3), tmp_path, device="cpu").step == 3
+
+
+def test_resume_over_an_optimizer_state_for_other_parameters_keeps_the_weights(tmp_path, capsys):
+    """An unfinished checkpoint whose optimizer state was saved for other parameters (an older course_lib's
+    network, e.g. before the finest SCCM lost its unused convs) resumes with its weights and a fresh optimizer
+    state, and says so, instead of failing in torch's load_state_dict."""
+    with pytest.raises(TrainingInterrupted):
+        pretrain(_steps(4), tmp_path, device="cpu", callback=_stop_at(2))
+    path = tmp_path / "pretrain" / "checkpoint.pt"
+    ckpt = load_checkpoint(path)
+    group = ckpt["optimizers"]["f_g"]["param_groups"][0]
+    group["params"] = list(group["params"]) + [max(group["params"]) + 1]     # one parameter the network lacks
+    save_checkpoint(path, ckpt)
+    saved = {k: v.clone() for k, v in ckpt["models"]["f_g"].items()}
+    capsys.readouterr()
+    seen = []
+    resumed = pretrain(_steps(4), tmp_path, device="cpu", callback=lambda step, losses: seen.append(step))
+    out = capsys.readouterr().out
+    assert "optimizer state of 'f_g'" in out and "starts fresh" in out and "resuming from step 2" in out
+    assert seen == [3, 4] and resumed.step == 4
+    changed = [k for k, v in resumed.models["f_g"].state_dict().items() if v.is_floating_point()
+               and not torch.equal(v, saved[k])]
+    assert changed                                 # it trained on from the saved weights

@@ -43,7 +43,6 @@ import json
 import math
 import os
 import shutil
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +50,8 @@ from typing import Any, Mapping
 
 import torch
 from tqdm.auto import tqdm
+
+from .runs import default_run_dir, in_colab  # where runs go (re-exported: the runner's default root)
 
 __all__ = [
     "SWITCH_CHOICES",
@@ -78,43 +79,11 @@ SWITCH_CHOICES: dict[str, tuple] = {
     "feat_disc": (True, False),
 }
 
-#: Where runs go on Google Drive (Colab): they survive a disconnect of the Colab machine.
-DRIVE_MOUNT = Path("/content/drive")
-DRIVE_RUNS = DRIVE_MOUNT / "MyDrive" / "nir-course" / "runs"
-
 #: Stages a route trains, in order; the last one holds the colorizer.
 ROUTE_STAGES = {"progressive": ("translate", "pretrain", "finetune"), "direct": ("direct",),
                 "direct_unet": ("direct_unet",)}
 #: The switches that shape an MPFNet; the UNet baseline (route ``"direct_unet"``) has none of them.
 ARCHITECTURE_SWITCHES = ("attention", "norm", "sccm", "scales")
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# where runs go
-# ----------------------------------------------------------------------------------------------------------------
-def in_colab() -> bool:
-    """True inside a Google Colab runtime."""
-    return "google.colab" in sys.modules
-
-
-def default_run_dir(use_drive: bool = True) -> Path:
-    """The root folder for training runs.
-
-    On Colab with ``use_drive=True``: mounts Google Drive (asks for permission once) and returns
-    ``/content/drive/MyDrive/nir-course/runs``, so checkpoints survive a disconnect of the Colab machine and the
-    training functions resume from them. Elsewhere (or ``use_drive=False``): ``./runs`` (git-ignored). The
-    folder is created.
-    """
-    if use_drive and in_colab():
-        if not (DRIVE_MOUNT / "MyDrive").is_dir():
-            from google.colab import drive  # type: ignore[import-not-found]
-
-            drive.mount(str(DRIVE_MOUNT))
-        path = DRIVE_RUNS
-    else:
-        path = Path("runs")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 # ----------------------------------------------------------------------------------------------------------------

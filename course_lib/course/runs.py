@@ -4,7 +4,7 @@ the sample grids a stage saved while it trained.
 - :func:`notebook_profile` - the profile every training notebook uses (the machine's profile; in ``smoke`` a
   few steps fewer, :data:`SMOKE_NOTEBOOK_STEPS`, so each notebook runs in about a minute on two CPU cores).
 - :func:`default_run_dir` - ``./runs``, or a folder on Google Drive on Colab (checkpoints survive a disconnect);
-  :func:`in_colab`. Both are defined with the ablation runner (:mod:`course_lib.course.ablation`), which uses them.
+  :func:`in_colab` (the ablation runner uses both).
 - :func:`stop_after` - a training callback that "disconnects" after a given step, to show that training
   resumes from the stage checkpoint.
 - :func:`stage_samples`, :func:`show_stage_samples`, :func:`samples_browser` - the sample grids a stage saved.
@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from .ablation import default_run_dir, in_colab
 from .frontend import live_frontend
 
 __all__ = [
@@ -30,6 +30,35 @@ __all__ = [
     "show_stage_samples",
     "samples_browser",
 ]
+
+#: Where runs go on Google Drive (Colab): they survive a disconnect of the Colab machine.
+DRIVE_MOUNT = Path("/content/drive")
+DRIVE_RUNS = DRIVE_MOUNT / "MyDrive" / "nir-course" / "runs"
+
+
+def in_colab() -> bool:
+    """True inside a Google Colab runtime."""
+    return "google.colab" in sys.modules
+
+
+def default_run_dir(use_drive: bool = True) -> Path:
+    """The root folder for training runs.
+
+    On Colab with ``use_drive=True``: mounts Google Drive (asks for permission once) and returns
+    ``/content/drive/MyDrive/nir-course/runs``, so checkpoints survive a disconnect of the Colab machine and the
+    training functions resume from them. Elsewhere (or ``use_drive=False``): ``./runs`` (git-ignored). The
+    folder is created.
+    """
+    if use_drive and in_colab():
+        if not (DRIVE_MOUNT / "MyDrive").is_dir():
+            from google.colab import drive  # type: ignore[import-not-found]
+
+            drive.mount(str(DRIVE_MOUNT))
+        path = DRIVE_RUNS
+    else:
+        path = Path("runs")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 #: Step counts of the notebooks' ``smoke`` runs (CPU): enough to see every stage run, checkpoint and resume.
 SMOKE_NOTEBOOK_STEPS = {"translate_steps": 4, "pretrain_steps": 8, "finetune_steps": 4, "direct_steps": 12}

@@ -220,7 +220,11 @@ class StageRun:
                     m.load_state_dict(ckpt["models"][k])
             if not slim:
                 for k, o in self.optimizers.items():
-                    o.load_state_dict(ckpt["optimizers"][k])
+                    try:
+                        o.load_state_dict(ckpt["optimizers"][k])
+                    except ValueError as exc:  # saved for other parameters (an older course_lib's network)
+                        print(f"[{self.stage}] the optimizer state of {k!r} in {self.checkpoint_path} does not fit "
+                              f"the network ({exc}); its weights are restored, its optimizer state starts fresh")
                 if self.scaler is not None and ckpt.get("scaler"):
                     self.scaler.load_state_dict(ckpt["scaler"])
                 for k, p in self.pools.items():
