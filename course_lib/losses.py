@@ -94,14 +94,22 @@ def _check_image(x: torch.Tensor, name: str, check_range: bool = True) -> None:
         )
     if x.dim() != 4:
         raise ValueError(f"{name}: expected a 4-D tensor (N, C, H, W), got shape {tuple(x.shape)}")
-    if check_range and _RANGE_CHECKS[0] and x.numel() > 0:
-        with torch.no_grad():
-            lo, hi = torch.aminmax(x.detach())
-            lo, hi = float(lo), float(hi)
-        if not (math.isfinite(lo) and math.isfinite(hi)):
-            raise ValueError(f"{name}: contains NaN or inf values")
-        if lo < -1 - _RANGE_TOLERANCE or hi > 1 + _RANGE_TOLERANCE:
-            raise ValueError(f"{name}: expected values in [-1, 1], got range [{lo:.4g}, {hi:.4g}]")
+    if check_range and _RANGE_CHECKS[0]:
+        check_value_range(x, name)
+
+
+def check_value_range(x: torch.Tensor, name: str) -> None:
+    """ValueError naming ``name`` unless every value of ``x`` is finite and in [-1, 1] (up to a float16 /
+    resampling round-off of 1e-3). One host sync (min and max together). The losses and the metrics share it."""
+    if x.numel() == 0:
+        return
+    with torch.no_grad():
+        lo, hi = torch.aminmax(x.detach())
+    lo, hi = float(lo), float(hi)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ValueError(f"{name}: contains NaN or inf values")
+    if lo < -1 - _RANGE_TOLERANCE or hi > 1 + _RANGE_TOLERANCE:
+        raise ValueError(f"{name}: expected values in [-1, 1], got range [{lo:.4g}, {hi:.4g}]")
 
 
 def _check_pair(x: torch.Tensor, y: torch.Tensor, names: tuple[str, str]) -> None:

@@ -24,6 +24,8 @@ import torch
 from skimage.metrics import structural_similarity
 from tqdm.auto import tqdm
 
+from .losses import check_value_range
+
 __all__ = [
     "to_uint8",
     "psnr",
@@ -47,7 +49,6 @@ METRIC_COLUMNS = ("name", "psnr", "ssim", "ae", "lpips")
 #: Offset (in 0-255 units) added to every channel before measuring angles, so that black pixels, which have no
 #: direction, count as achromatic (grey) instead of giving NaN; it moves other angles by < 1e-5 degrees.
 AE_EPSILON = 1e-6
-_RANGE_TOLERANCE = 1e-3
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -79,13 +80,7 @@ def _check_tensor_image(x: torch.Tensor, name: str) -> None:
         raise ValueError(f"{name}: expected a tensor (C, H, W) or (N, C, H, W), got shape {tuple(x.shape)}")
     if x.shape[-3] not in (1, 3):
         raise ValueError(f"{name}: expected 1 or 3 channels in dimension -3, got shape {tuple(x.shape)}")
-    if x.numel():
-        lo, hi = torch.aminmax(x.detach())
-        lo, hi = float(lo), float(hi)
-        if not (math.isfinite(lo) and math.isfinite(hi)):
-            raise ValueError(f"{name}: contains NaN or inf values")
-        if lo < -1 - _RANGE_TOLERANCE or hi > 1 + _RANGE_TOLERANCE:
-            raise ValueError(f"{name}: expected values in [-1, 1], got range [{lo:.4g}, {hi:.4g}]")
+    check_value_range(x, name)
 
 
 def _as_uint8_batch(x: Any, name: str) -> np.ndarray:

@@ -19,6 +19,11 @@ ATTENTION_KINDS = ("coordinate", "se", "none")
 
 
 def _hidden_channels(channels: int, reduction: int) -> int:
+    """The hidden width of an attention block, after checking its arguments (ValueError naming them)."""
+    if channels < 1:
+        raise ValueError(f"channels must be a positive integer; got {channels}")
+    if reduction < 1:
+        raise ValueError(f"reduction must be a positive integer; got {reduction}")
     # Hou et al. never squeeze below 8 channels: narrow layers would otherwise get a 1-channel bottleneck.
     return max(8, channels // reduction)
 
@@ -48,10 +53,6 @@ class CoordinateAttention(nn.Module):
 
     def __init__(self, channels: int, reduction: int = 16):
         super().__init__()
-        if channels < 1:
-            raise ValueError(f"channels must be a positive integer; got {channels}")
-        if reduction < 1:
-            raise ValueError(f"reduction must be a positive integer; got {reduction}")
         hidden = _hidden_channels(channels, reduction)
         self.channels, self.reduction = channels, reduction
         self.shared = nn.Conv2d(channels, hidden, kernel_size=1)   # shared across both directions
@@ -82,10 +83,6 @@ class SqueezeExcitation(nn.Module):
 
     def __init__(self, channels: int, reduction: int = 16):
         super().__init__()
-        if channels < 1:
-            raise ValueError(f"channels must be a positive integer; got {channels}")
-        if reduction < 1:
-            raise ValueError(f"reduction must be a positive integer; got {reduction}")
         hidden = _hidden_channels(channels, reduction)
         self.squeeze = nn.Conv2d(channels, hidden, kernel_size=1)
         self.excite = nn.Conv2d(hidden, channels, kernel_size=1)
