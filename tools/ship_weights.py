@@ -3,6 +3,9 @@
     python benchmarks/vcip_cpu.py --root data/vcip2020 --fraction 2.5 --seeds 0        # trains runs/vcip_cpu/cpu-f2.5-s0
     python tools/ship_weights.py --run runs/vcip_cpu/cpu-f2.5-s0 --root data/vcip2020   # -> course_lib/weights/
 
+The direct route can come from another run folder (``--direct-run``), e.g. one trained with the progressive
+route's CPU-seconds (``vcip_cpu.py --routes direct --direct-budget seconds``).
+
 Evaluates both routes of the run (progressive: finetune/, direct: direct/) on the 18 VCIP 2020 validation pairs at
 256 px (PSNR / SSIM / AE / colourfulness), writes the generators in float16 with
 ``course_lib.pretrained.export_pretrained`` (the command, the scores and the mean training colour go into the
@@ -28,17 +31,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", required=True, help="run folder with finetune/ and direct/ checkpoints")
     parser.add_argument("--root", required=True, help="VCIP 2020 folder (for the validation scores)")
+    parser.add_argument("--direct-run", default=None,
+                        help="run folder whose direct/ checkpoint gives the direct route (default: --run)")
     parser.add_argument("--name", default="vcip2020")
     parser.add_argument("--trained-with", default=None, help="the command that trained the run (for the record)")
     args = parser.parse_args(argv)
     run, root = Path(args.run), Path(args.root)
+    direct_run = Path(args.direct_run) if args.direct_run else run
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Validation/test_options.py
         val, train = VCIP2020(root, "val"), VCIP2020(root, "train")
     nir = torch.stack([val[i]["nir"] for i in range(len(val))])
     scores = {}
-    for route, stage in (("progressive", "finetune"), ("direct", "direct")):
-        colorizer = load_colorizer(run / stage)
+    for route, folder, stage in (("progressive", run, "finetune"), ("direct", direct_run, "direct")):
+        colorizer = load_colorizer(folder / stage)
         s = evaluate(colorizer, val, lpips=False, method=route).summary
         with torch.no_grad():
             out = colorizer(nir)
@@ -47,14 +53,21 @@ def main(argv: list[str] | None = None) -> int:
     mean = reference_predictors(train)["mean training colour"].mean
     profile = load_checkpoint(run / "finetune" / "checkpoint.pt")["profile"]
     trained_with = args.trained_with or (f"python benchmarks/vcip_cpu.py --root DATA --profile {profile['name']} "
-                                         f"(run folder {run.name})")
+                                         f"(run folder {run.name}" + (f", direct route from {direct_run.name}"
+                                                                      if direct_run != run else "") + ")")
     extra = {"trained_with": trained_with, "scores": scores, "mean_training_colour": mean.tolist(),
              "data": "VCIP 2020 training pairs (372), validation scores on its 18 validation pairs at 256 px"}
     description = (f"MPFNet (width {profile['width']}, depth {profile['depth']}) trained on the 372 VCIP 2020 "
                    f"training pairs in the `{profile['name']}` profile on a CPU: progressive and direct routes")
     with tempfile.TemporaryDirectory() as tmp:
+        source = run
+        if direct_run != run:   # one folder holding both routes' stage folders, as export_pretrained reads them
+            source = Path(tmp) / "run"
+            source.mkdir()
+            (source / "finetune").symlink_to((run / "finetune").resolve(), target_is_directory=True)
+            (source / "direct").symlink_to((direct_run / "direct").resolve(), target_is_directory=True)
         file = Path(tmp) / f"{args.name}.pt"
-        export_pretrained(run, file, args.name, extra=extra)
+        export_pretrained(source, file, args.name, extra=extra)
         entry = register_pretrained(args.name, file, description, trained_with, scores)
     print(f"registered {args.name}: {entry}")
     return 0
