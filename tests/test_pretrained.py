@@ -393,3 +393,47 @@ def test_cpu_profile_recipe_adds_the_paired_translator_term():
     assert default_config("finetune", cpu).weights.lambda_paired == 10.0
     assert default_config("translate", PROFILES["course"]).weights == LossWeights()   # the paper's elsewhere
     assert make_configs(cpu, weights=LossWeights())["translate"].weights.lambda_paired == 0.0  # overrides win
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# tools/ship_weights.py
+# ---------------------------------------------------------------------------------------------------------------
+def _tiny_vcip(root: Path) -> Path:
+    """A VCIP 2020 folder as distributed (NIR/ + RGB-Registered/ training pairs, Validation/), 48 px images."""
+    gen = torch.Generator().manual_seed(0)
+    for folder, names in ((("NIR", "RGB-Registered"), ("a_0000", "a_0001")),
+                          (("Validation", "Validation"), ("validation_0000", "validation_0001"))):
+        for name in names:
+            nir_dir, rgb_dir = (root / f for f in folder)
+            nir_dir.mkdir(parents=True, exist_ok=True)
+            rgb_dir.mkdir(parents=True, exist_ok=True)
+            nir = (torch.rand(48, 48, generator=gen) * 255).to(torch.uint8).numpy()
+            rgb = (torch.rand(48, 48, 3, generator=gen) * 255).to(torch.uint8).numpy()
+            Image.fromarray(nir).save(nir_dir / f"{name}_nir.png")
+            Image.fromarray(rgb).save(rgb_dir / f"{name}_rgb_reg.png")
+    return root
+
+
+def test_ship_weights_takes_the_direct_route_from_another_run(run_dir, tmp_path, temp_registry):
+    import importlib.util
+
+    from course_lib.train import DirectConfig, train_direct
+
+    other = tmp_path / "other"
+    train_direct(TINY.replace(direct_steps=3, checkpoint_every=3), other, None, DirectConfig(seed=1), device="cpu")
+    spec = importlib.util.spec_from_file_location("ship_weights", Path(__file__).parents[1] / "tools" / "ship_weights.py")
+    ship = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ship)
+    root = _tiny_vcip(tmp_path / "vcip")
+    assert ship.main(["--run", str(run_dir), "--direct-run", str(other), "--root", str(root), "--name", "mixed"]) == 0
+    entry = read_registry(temp_registry)["mixed"]
+    assert "direct route from other" in entry["trained_with"] and set(entry["scores"]) == {"progressive", "direct"}
+    x = torch.rand(1, 1, 48, 48) * 2 - 1
+    with torch.no_grad():
+        shipped = {r: load_pretrained("mixed", route=r)(x) for r in ("progressive", "direct")}
+        direct_other = load_colorizer(other / "direct")(x)
+        direct_run = load_colorizer(run_dir / "direct")(x)
+        progressive_run = load_colorizer(run_dir / "finetune")(x)
+    assert torch.allclose(shipped["direct"], direct_other, atol=2e-2)          # float16 weights
+    assert not torch.allclose(shipped["direct"], direct_run, atol=2e-2)
+    assert torch.allclose(shipped["progressive"], progressive_run, atol=2e-2)
