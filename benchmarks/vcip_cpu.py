@@ -283,13 +283,19 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
     return text
 
 
-def colorization_figure(root: Path, row: dict, references: dict, held: Held, out: Path) -> None:
+def colorization_figure(root: Path, row: dict, references: dict, held: Held, out: Path,
+                        equal_seconds: dict | None = None) -> None:
+    """NIR | progressive | direct (equal updates) | direct (equal CPU-seconds, when ``equal_seconds``, a direct-only
+    row of the same profile, fraction and seed, is given) | mean colour | ground truth, on four validation photos."""
     from course_lib.course.figures import show_colorizations
     from course_lib.train import load_colorizer
 
     run = Path(row["run_dir"])
-    methods = {"progressive": load_colorizer(run / "finetune"), "direct": load_colorizer(run / "direct"),
-               "mean colour": references["_fns"]["mean training colour"]}
+    methods = {"progressive": load_colorizer(run / "finetune"),
+               "direct" + (", equal updates" if equal_seconds else ""): load_colorizer(run / "direct")}
+    if equal_seconds:
+        methods["direct, equal CPU-s"] = load_colorizer(Path(equal_seconds["run_dir"]) / "direct")
+    methods["mean colour"] = references["_fns"]["mean training colour"]
     picks = [held.dataset[i] for i in (0, 6, 9, 16) if i < len(held.dataset)]
     fig = show_colorizations(methods, picks, suptitle=f"VCIP 2020 validation, profile {row['profile']}, seed "
                                                       f"{row['seed']}")
@@ -358,9 +364,12 @@ def main(argv: list[str] | None = None) -> int:
     rows = [json.loads(line) for line in rows_file.read_text().splitlines() if line.strip()]
     refs_for_report = {k: v for k, v in references.items() if k != "_fns"}
     print(report(rows, refs_for_report, out))
+    direct_only = [r for r in rows if "progressive" not in r]
     rows = [r for r in rows if "progressive" in r]
     full = [r for r in rows if r["fraction"] == 1.0] or rows
-    colorization_figure(root, full[0], references, held, out)
+    fair = [r for r in direct_only if (r["profile"], r["fraction"], r["seed"]) ==
+            (full[0]["profile"], full[0]["fraction"], full[0]["seed"])]
+    colorization_figure(root, full[0], references, held, out, fair[0] if fair else None)
     return 0
 
 

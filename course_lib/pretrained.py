@@ -142,6 +142,21 @@ def _half(state: Mapping[str, Any]) -> dict:
 # ----------------------------------------------------------------------------------------------------------------
 # export and register
 # ----------------------------------------------------------------------------------------------------------------
+def _current_state(spec: Mapping[str, Any], state: Mapping[str, torch.Tensor], path: Path, net: str) -> dict:
+    """``state`` loaded into the network ``spec`` builds and read back: the weights in this course_lib's layout
+    (keys an older layout kept are dropped by the model's load hooks) and checked against the spec (a mismatch
+    raises ValueError naming the checkpoint)."""
+    from .train.configs import build_model
+
+    model = build_model(dict(spec))
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise ValueError(f"export_pretrained: the weights of {net!r} in {path} do not fit its model spec "
+                         f"({str(exc).splitlines()[0]})") from None
+    return model.state_dict()
+
+
 def export_pretrained(run_dir: str | os.PathLike, out_file: str | os.PathLike, name: str,
                       extra: Mapping[str, Any] | None = None, *, allow_unfinished: bool = False) -> str:
     """Write the inference weights of a run folder to one file; return the file's SHA-256 (hex).
@@ -188,7 +203,7 @@ def export_pretrained(run_dir: str | os.PathLike, out_file: str | os.PathLike, n
             "profile": ckpt.get("profile", {}),
             "config": ckpt.get("config", {}),
             "model_specs": {n: ckpt["model_specs"][n] for n in nets},
-            "models": {n: _half(ckpt["models"][n]) for n in nets},
+            "models": {n: _half(_current_state(ckpt["model_specs"][n], ckpt["models"][n], path, n)) for n in nets},
         }
         del ckpt
     from . import __version__

@@ -437,3 +437,29 @@ def test_ship_weights_takes_the_direct_route_from_another_run(run_dir, tmp_path,
     assert torch.allclose(shipped["direct"], direct_other, atol=2e-2)          # float16 weights
     assert not torch.allclose(shipped["direct"], direct_run, atol=2e-2)
     assert torch.allclose(shipped["progressive"], progressive_run, atol=2e-2)
+
+
+def test_export_writes_the_current_layout_and_refuses_weights_that_do_not_fit(run_dir, tmp_path):
+    """A checkpoint saved before the finest SCCM lost its unused convs exports without those keys (the model's
+    load hook drops them), and weights that do not fit their spec are refused with the checkpoint's name."""
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    path = run / "finetune" / "checkpoint.pt"
+    ckpt = load_checkpoint(path)
+    state = ckpt["models"]["f_g"]
+    last = max(int(k.split(".")[1]) for k in state if k.startswith("heads."))
+    width = state[f"heads.{last}.to_image.weight"].shape[1]
+    state[f"heads.{last}.features.weight"] = torch.zeros(width, width, 3, 3)     # the legacy refinement convs
+    state[f"heads.{last}.features.bias"] = torch.zeros(width)
+    state[f"heads.{last}.gate.weight"] = torch.zeros(width, 3, 3, 3)
+    state[f"heads.{last}.gate.bias"] = torch.zeros(width)
+    save_checkpoint(path, ckpt)
+    file = tmp_path / "legacy.pt"
+    export_pretrained(run, file, "legacy")
+    exported = torch.load(file, map_location="cpu", weights_only=True)["routes"]["progressive"]["models"]["f_g"]
+    assert not any(".features." in k or ".gate." in k for k in exported if k.startswith(f"heads.{last}."))
+    assert set(exported) == set(load_colorizer(run_dir / "finetune").f_g.state_dict())
+    state[f"heads.{last}.to_image.weight"] = torch.zeros(3, width + 1, 3, 3)        # a shape the spec cannot take
+    save_checkpoint(path, ckpt)
+    with pytest.raises(ValueError, match=r"weights of 'f_g' in .*checkpoint.pt do not fit its model spec"):
+        export_pretrained(run, tmp_path / "bad.pt", "bad")
