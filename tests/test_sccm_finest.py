@@ -14,18 +14,8 @@ from course_lib.models import SCCM, MPFNet, PlainHead, count_parameters
 from course_lib.models.sccm import REFINEMENT_KEYS
 from course_lib.train.configs import build_model
 from course_lib.train.stage3_finetune import feature_disc_input
+from test_models import image, small_mpfnet  # the model tests' tiny networks and inputs
 
-SMALL = dict(width=4, depth=2)
-
-
-def small_mpfnet(in_channels=1, out_channels=3, seed=0, **overrides):
-    torch.manual_seed(seed)
-    return MPFNet(in_channels, out_channels, **{**SMALL, **overrides})
-
-
-def image(n=2, c=1, h=32, w=32, seed=1):
-    g = torch.Generator().manual_seed(seed)
-    return torch.rand(n, c, h, w, generator=g) * 2 - 1
 
 
 def randomize(module, std=0.5, seed=3):

@@ -233,10 +233,10 @@ def ablation_panel(profile: Any = None, root: str | os.PathLike | None = None, d
     In a live Jupyter frontend (notebook, lab, Colab) it returns the panel's widget (an ipywidgets VBox whose
     ``.panel`` attribute is the :class:`AblationPanel`, e.g. ``.panel.results``):
     dropdowns and toggles for attention type (coordinate / se / none), InstanceNorm (instance / batch / none),
-    SCCM, number of scales (1 / 2 / 3), route (progressive / direct) and the feature discriminator; the *Train /
-    load* button calls ``run`` (:func:`course_lib.course.ablation.run_ablation`) with them, which trains a short run (a
-    ``tqdm.auto`` bar per stage) or loads it from ``root`` when that configuration was trained before, and shows
-    the images and metrics next to the full model's.
+    SCCM, number of scales (1 / 2 / 3), route (progressive / direct / direct_unet) and the feature discriminator;
+    the *Train / load* button calls ``run`` (:func:`course_lib.course.ablation.run_ablation`) with them, which
+    trains a short run (a ``tqdm.auto`` bar per stage) or loads it from ``root`` when that configuration was
+    trained before, and shows the images and metrics next to the full model's.
 
     Where no widget can render (a terminal, a script, or ``COURSE_NO_WIDGETS`` set) it calls ``run`` once with
     the default switches (or ``defaults``), prints the result and returns it.
