@@ -75,6 +75,9 @@ def _add_training(p: argparse.ArgumentParser) -> None:
     o.add_argument("--pretrain-steps", type=int, default=None, metavar="N",
                    help="pretrain steps; finetune = N // 2 and direct = N + N // 2 follow (the one budget rule)")
     o.add_argument("--translate-steps", type=int, default=None, metavar="N", help="translate steps")
+    o.add_argument("--translate-warmup", type=int, default=None, metavar="N",
+                   help="how many of the first translate steps are supervised warm-up steps of G_N2G (NIR -> the "
+                        "pair's gray, L_mix) before the CycleGAN steps of Eq. (1); 0 = the paper")
     o.add_argument("--direct-budget", default="updates", choices=["updates", "seconds"],
                    help="size of the direct route: updates = as many as F_G gets (pretrain + finetune, default); "
                         "seconds = as many CPU-seconds as the whole progressive route, from step costs measured "
@@ -209,6 +212,12 @@ def _profile(args):
             if value is not None and value < 1:
                 raise ValueError(f"{flag}: expected a positive number of steps, got {value}")
         profile = profile.with_budget(pretrain_steps or profile.pretrain_steps, translate_steps)
+    warmup = getattr(args, "translate_warmup", None)
+    if warmup is not None:
+        if not 0 <= warmup <= profile.translate_steps:
+            raise ValueError(f"--translate-warmup: expected 0 to the translate steps ({profile.translate_steps}), "
+                             f"got {warmup}")
+        profile = profile.replace(translate_warmup=warmup)
     if getattr(args, "direct_budget", "updates") == "seconds":
         if getattr(args, "steps", None) is not None:
             raise ValueError("--direct-budget seconds: not with --steps (which gives every stage the same steps); "
@@ -226,7 +235,8 @@ def _profile(args):
                  if profile.crop == "stored" else
                  "each whole image scaled (shorter side) and centre-cropped to {0} px, for training and evaluation")
         print(f"data: {where.format(profile.image_size)}")
-    print(f"steps: translate {profile.translate_steps} / pretrain {profile.pretrain_steps} / finetune "
+    warm = f" (the first {profile.translate_warmup} supervised)" if profile.translate_warmup else ""
+    print(f"steps: translate {profile.translate_steps}{warm} / pretrain {profile.pretrain_steps} / finetune "
           f"{profile.finetune_steps} / direct {profile.direct_steps}, batch {profile.batch_size}, lr {profile.lr:g}")
     import torch
 

@@ -6,6 +6,7 @@ Commands run in-process through ``main([...])`` with the ``smoke`` profile shrun
 
 from __future__ import annotations
 
+import csv
 import subprocess
 import sys
 
@@ -223,3 +224,15 @@ def test_direct_budget_in_seconds_gives_direct_the_progressive_routes_seconds(ti
     assert load_checkpoint(tmp_path / "direct" / "checkpoint.pt")["step"] == direct
     assert main(args + ["--steps", "2"]) == 2
     _one_error_line(capsys, "--direct-budget seconds", "--steps")
+
+
+def test_translate_warmup_option_starts_stage_1_with_supervised_steps(tiny, tmp_path, capsys):
+    assert main(["train", "--stage", "translate", "--out", str(tmp_path / "run"), "--device", "cpu",
+                 "--translate-steps", "3", "--translate-warmup", "2"]) == 0
+    assert "steps: translate 3 (the first 2 supervised)" in capsys.readouterr().out
+    with open(tmp_path / "run" / "translate" / "losses.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [bool(r["warmup"]) for r in rows] == [True, True, False] and rows[2]["gan"]
+    assert main(["train", "--stage", "translate", "--out", str(tmp_path / "r2"), "--device", "cpu",
+                 "--translate-steps", "3", "--translate-warmup", "4"]) == 2
+    _one_error_line(capsys, "--translate-warmup", "translate steps (3)")

@@ -557,3 +557,68 @@ def test_resume_over_an_optimizer_state_for_other_parameters_keeps_the_weights(t
     changed = [k for k, v in resumed.models["f_g"].state_dict().items() if v.is_floating_point()
                and not torch.equal(v, saved[k])]
     assert changed                                 # it trained on from the saved weights
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# stage 1's supervised warm-up (Profile.translate_warmup)
+# ---------------------------------------------------------------------------------------------------------------
+def _initial_translate_models(profile, config):
+    """The four networks of stage 1 as a run initialises them (same seed, same build order), built here."""
+    from course_lib.train.configs import build_model, mpfnet_spec, patch_disc_spec
+    from course_lib.train.device import seed_everything
+
+    seed_everything(config.seed)
+    specs = {"g_n2g": mpfnet_spec(1, 1, profile, config, translator=True),
+             "g_g2n": mpfnet_spec(1, 1, profile, config, translator=True),
+             "d_n": patch_disc_spec(1, profile, config), "d_g": patch_disc_spec(1, profile, config)}
+    return {name: build_model(spec) for name, spec in specs.items()}
+
+
+def test_warmup_steps_train_g_n2g_alone_towards_the_pairs_gray(tmp_path):
+    from course_lib.data import SpectralScenes, to_gray
+    from course_lib.losses import multiscale_mix_loss
+
+    fixed = [SpectralScenes(size=48, count=2, seed=5)[i] for i in range(2)]  # batch 2 of 2 images: same batch
+    profile = _steps(12, sample_every=100, checkpoint_every=100, lr=1e-3, translate_warmup=12)
+    config = TranslateConfig(augment=False)
+    result = translate(profile, tmp_path, data=fixed, config=config, device="cpu")
+    initial = _initial_translate_models(profile, config)
+    for name in ("g_g2n", "d_n", "d_g"):  # untouched by the warm-up
+        _assert_same_weights({name: initial[name]}, {name: result.models[name]})
+    assert any(not torch.equal(a, b) for a, b in zip(initial["g_n2g"].parameters(),
+                                                      result.models["g_n2g"].parameters()))
+    nir = torch.stack([torch.as_tensor(item["nir"]) for item in fixed])
+    gray = to_gray(torch.stack([torch.as_tensor(item["rgb"]) for item in fixed]))
+    logged = result.losses()["warmup"]
+    with torch.no_grad():  # step 1's logged loss is L_mix of the initial G_N2G on that batch, at every scale
+        assert logged[0] == pytest.approx(float(multiscale_mix_loss(initial["g_n2g"](nir), gray)), rel=1e-4)
+        after = float(multiscale_mix_loss(result.models["g_n2g"].eval()(nir), gray))
+    assert after < 0.75 * logged[0]
+    assert list(result.losses()) == ["step", "warmup"]
+
+
+def test_warmup_then_cyclegan_steps_log_both_kinds_and_resume_alike(tmp_path):
+    profile = _steps(4, translate_warmup=2)
+    straight = translate(profile, tmp_path / "a", device="cpu")
+    rows = _read_csv(straight.log)
+    assert rows[0] == ["step", "warmup", "gan", "cycle", "identity", "generator", "d_g", "d_n"]
+    assert [r[1] != "" for r in rows[1:]] == [True, True, False, False]          # warm-up column
+    assert [all(c != "" for c in r[2:]) for r in rows[1:]] == [False, False, True, True]  # CycleGAN columns
+    with pytest.raises(TrainingInterrupted):  # interrupted inside the warm-up: the log widens after resuming
+        translate(profile, tmp_path / "b", device="cpu", callback=_stop_at(1))
+    resumed = translate(profile, tmp_path / "b", device="cpu")
+    _assert_same_weights(straight.models, resumed.models)
+    assert _read_csv(straight.log) == _read_csv(resumed.log)
+    losses = straight.losses()
+    assert np.isnan(losses["gan"][0]) and np.isnan(losses["warmup"][3]) and np.isfinite(losses["gan"][3])
+
+
+def test_translate_warmup_is_checked_and_scaled_with_the_translate_steps():
+    with pytest.raises(ValueError, match="translate_warmup: expected an integer >= 0"):
+        TINY.replace(translate_warmup=-1)
+    cpu = get_profile("cpu", verbose=False)
+    assert 0 < cpu.translate_warmup < cpu.translate_steps
+    share = cpu.translate_warmup / cpu.translate_steps
+    for p in (cpu.scaled(0.5), cpu.scaled(2.5), cpu.with_budget(200, 100), cpu.with_steps(10)):
+        assert p.translate_warmup == round(p.translate_steps * share)
+    assert PROFILES["course"].scaled(0.5).translate_warmup == 0

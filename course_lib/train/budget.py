@@ -13,7 +13,9 @@ The measurement trains every stage for a few steps, with the real stage function
 networks of ``profile``, in a temporary run folder, and times the steps between the first and the last (so model
 building, data loading, the first step's allocations and the final checkpoint are left out). CPU-seconds are the
 process's (``time.process_time``: all its threads, the prefetch thread included); on CUDA the wall time between
-synchronised steps is used instead, since a GPU step's cost is not CPU time.
+synchronised steps is used instead, since a GPU step's cost is not CPU time. When stage 1 starts with a supervised
+warm-up (``Profile.translate_warmup``), both kinds of step are timed and ``translate`` is their mean over the
+profile's translate steps.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def measure_step_seconds(profile: Profile | str | None = None, data: Any = None,
     configs = configs if configs is not None else make_configs(profile)
     device = resolve_device(device)
     short = profile.replace(**{f"{s}_steps": steps for s in STAGES}, sample_every=steps, checkpoint_every=steps,
-                            log_every=1)
+                            log_every=1, translate_warmup=0)
     clock: Callable[[], float]
     if device.type == "cuda":
         def clock() -> float:
@@ -75,7 +77,18 @@ def measure_step_seconds(profile: Profile | str | None = None, data: Any = None,
             def stamp(step: int, losses: dict) -> None:
                 stamps[step] = clock()
 
-            functions[stage](short, Path(folder), data, configs[stage], device=device, data_kind=data_kind,
-                             callback=stamp)
-            seconds[stage] = (stamps[steps - 1] - stamps[1]) / (steps - 2)
+            def timed(run_profile: Profile, where: Path = Path(folder)) -> float:
+                stamps.clear()
+                functions[stage](run_profile, where, data, configs[stage], device=device, data_kind=data_kind,
+                                 callback=stamp)
+                return (stamps[steps - 1] - stamps[1]) / (steps - 2)
+
+            warmup = min(profile.translate_warmup, profile.translate_steps) if stage == "translate" else 0
+            if warmup:
+                # a warm-up step and a CycleGAN step cost differently: the stage's mean cost per step
+                cycle = timed(short.replace(translate_warmup=0), Path(folder) / "cycle-only")
+                warm = timed(short.replace(translate_warmup=steps))
+                seconds[stage] = (warmup * warm + (profile.translate_steps - warmup) * cycle) / profile.translate_steps
+            else:
+                seconds[stage] = timed(short)
     return seconds

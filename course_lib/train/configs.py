@@ -121,6 +121,7 @@ class DirectConfig(StageConfig):
 #: probes, `python benchmarks/probes.py translator --root DIR --paired 0|10`): the unpaired translator's gray
 #: correlates 0.08 with the true gray after 30 steps (the NIR image itself: 0.32), the paired one 0.29-0.31 after
 #: 30-90 steps, 13.5 dB against the true gray at 90 steps (NIR itself: 12.2 dB).
+#: The ``cpu`` profile also starts stage 1 with a supervised warm-up of G_N2G (``Profile.translate_warmup``).
 PROFILE_RECIPES: dict[str, dict[str, Any]] = {
     "cpu": {"weights": LossWeights(lambda_paired=10.0)},
 }

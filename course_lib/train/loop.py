@@ -234,7 +234,8 @@ class StageRun:
             if slim and self.step < self.total_steps:
                 dropped = f" and the networks {missing} (re-initialised)" if missing else ""
                 print(f"[{self.stage}] continuing a finished stage from step {self.step} to {self.total_steps}: "
-                      f"its checkpoint kept the weights only, so the optimizer state{dropped} start fresh")
+                      f"its checkpoint kept the weights only, so the optimizer state{dropped} "
+                      f"start{'' if dropped else 's'} fresh")
             if self.step >= self.total_steps:
                 print(f"[{self.stage}] already trained: step {self.step} of {self.total_steps} in "
                       f"{self.checkpoint_path}")

@@ -73,6 +73,11 @@ class Profile:
             The PatchGANs D_N^img and D_G^img use ``2 * translator_width``.
         batch_size: images per step.
         translate_steps, pretrain_steps, finetune_steps, direct_steps: optimizer steps of each stage.
+        translate_warmup: how many of stage 1's first steps are supervised steps of G_N2G alone, NIR -> the gray
+            of the pair's own RGB image with L_mix at every scale (Eq. (2)'s form), before Eq. (1)'s CycleGAN steps
+            (our addition for paired data; 0 = the paper). One warm-up step runs one generator pass where a CycleGAN
+            step runs six and two discriminators. A count of steps, not a fraction, so that a run trained in pieces
+            (or extended later) keeps its schedule; the budget rules scale it with ``translate_steps``.
         lr: Adam learning rate of every optimizer (Section III.A: 1e-4).
         amp: mixed precision (torch.autocast float16 + GradScaler); only takes effect on CUDA.
         num_train: training images (spectral scenes rendered, or the first images of a folder dataset).
@@ -107,10 +112,14 @@ class Profile:
     checkpoint_every: int = 200
     crop: str = "resize"
     translator_width: int | None = None
+    translate_warmup: int = 0
 
     def __post_init__(self):
         if self.crop not in CROP_MODES:
             raise ValueError(f"Profile.crop: expected one of {list(CROP_MODES)}, got {self.crop!r}")
+        if isinstance(self.translate_warmup, bool) or not isinstance(self.translate_warmup, int) \
+                or self.translate_warmup < 0:
+            raise ValueError(f"Profile.translate_warmup: expected an integer >= 0, got {self.translate_warmup!r}")
 
     def replace(self, **changes) -> "Profile":
         """A copy with some fields changed, e.g. ``profile.replace(batch_size=2)``."""
@@ -126,7 +135,14 @@ class Profile:
         return self.replace(
             translate_steps=steps, pretrain_steps=steps, finetune_steps=steps, direct_steps=steps,
             sample_every=min(self.sample_every, steps), checkpoint_every=min(self.checkpoint_every, steps),
+            translate_warmup=self._warmup_for(steps),
         )
+
+    def _warmup_for(self, translate_steps: int) -> int:
+        """The warm-up for ``translate_steps`` steps of stage 1: this profile's share of warm-up steps."""
+        if not self.translate_warmup:
+            return 0
+        return min(translate_steps, round(translate_steps * self.translate_warmup / max(1, self.translate_steps)))
 
     def with_budget(self, pretrain_steps: int, translate_steps: int | None = None, direct: str = "updates",
                     step_seconds: dict[str, float] | None = None) -> "Profile":
@@ -138,7 +154,8 @@ class Profile:
         budget = stage_budget(pretrain_steps, translate_steps, direct, step_seconds)
         longest = max(budget.values())
         return self.replace(**budget, sample_every=min(self.sample_every, longest),
-                            checkpoint_every=min(self.checkpoint_every, longest))
+                            checkpoint_every=min(self.checkpoint_every, longest),
+                            translate_warmup=self._warmup_for(budget["translate_steps"]))
 
     def scaled(self, fraction: float, direct: str = "updates",
                step_seconds: dict[str, float] | None = None) -> "Profile":
@@ -233,7 +250,7 @@ PROFILES: dict[str, Profile] = {
     # (six generator passes), and finetune steps seven.
     "cpu": Profile(
         name="cpu", image_size=128, width=8, depth=3, batch_size=8,
-        **stage_budget(400, 120), lr=5e-4, amp=False, num_train=372, num_test=18, sample_every=200,
+        **stage_budget(400, 700), translate_warmup=630, lr=5e-4, amp=False, num_train=372, num_test=18, sample_every=200,
         log_every=10, checkpoint_every=100, crop="stored",
     ),
     "paper": _paper_profile(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,14 +59,16 @@ def read_losses(path: str | os.PathLike) -> dict[str, list[float]]:
         rows = list(csv.DictReader(f))
     if not rows:
         return {}
-    return {k: [float(r[k]) for r in rows] for k in rows[0]}
+    return {k: [float(r[k]) if r[k] not in ("", None) else math.nan for r in rows] for k in rows[0]}
 
 
 # ----------------------------------------------------------------------------------------------------------------
 # the loss log
 # ----------------------------------------------------------------------------------------------------------------
 class LossLog:
-    """``losses.csv``: one row per step, ``step`` then one column per loss term (fixed by the first row).
+    """``losses.csv``: one row per step, ``step`` then one column per loss term. A row that brings a new term
+    (stage 1's CycleGAN steps after its supervised warm-up) adds a column: the file is rewritten once with the
+    wider header, and cells a row has no value for stay empty (``read_losses`` gives NaN there).
 
     On resume, rows after the checkpoint's step (written before a crash, not saved in the checkpoint) are
     dropped, so the log matches the trajectory that continues.
@@ -94,8 +97,20 @@ class LossLog:
         if self._writer is None:
             self.columns = list(values)
             self._start_writer()
+        elif any(k not in self.columns for k in values):
+            self._widen([k for k in values if k not in self.columns])
         self._writer.writerow({"step": step, **{k: f"{float(v):.6g}" for k, v in values.items()}})
         self._file.flush()
+
+    def _widen(self, new: list[str]) -> None:
+        """Add columns ``new``: rewrite the rows so far under the wider header."""
+        self._file.close()
+        with open(self.path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        self.columns = [*self.columns, *new]
+        self._file = open(self.path, "w", newline="", encoding="utf-8")
+        self._start_writer()
+        self._writer.writerows(rows)
 
     def close(self) -> None:
         self._file.close()

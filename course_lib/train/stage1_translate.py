@@ -16,6 +16,11 @@ Choices the paper leaves open (DESIGN.md sections 3-4):
 * Optional paired term (``weights.lambda_paired``, default 0): L1 between G_N2G(x_n) and the gray of the pair's
   own RGB image, for data that has pairs (ours does).
 * An image pool of 50 past fakes per discriminator (CycleGAN).
+* Optional supervised warm-up (``Profile.translate_warmup`` steps, default 0 = the paper): the stage's first
+  steps train G_N2G alone on NIR -> the gray of the pair's own RGB image with L_mix at every scale (one generator
+  pass per step, the same Adam optimizer), so that a short CPU budget starts Eq. (1) from a translator that already
+  makes a gray image (the `cpu` profile; see benchmarks/results/vcip_cpu). Warm-up rows of ``losses.csv`` fill the
+  ``warmup`` column, CycleGAN rows the others.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from typing import Any, Callable
 import torch
 
 from ..data import to_gray
+from ..losses import multiscale_mix_loss
 from .configs import TranslateConfig, check_config, default_config, mpfnet_spec, patch_disc_spec
 from .gan import image_discriminator_loss, translator_objective
 from .loop import StageResult, StageRun, autocast, make_scaler, resolve_device
@@ -75,6 +81,7 @@ def translate(profile: Profile | str | None = None, out_dir: str | os.PathLike =
     run.resume()
     w, amp = config.weights, profile.amp
     fixed = run.pair_batches(0).fixed(4, device)
+    warmup = min(profile.translate_warmup, profile.translate_steps)
 
     def samples() -> dict:
         gray = to_gray(fixed["rgb"])
@@ -85,6 +92,17 @@ def translate(profile: Profile | str | None = None, out_dir: str | os.PathLike =
         for step in run.steps():
             pair = run.batch(step, stream=0)
             real_n = pair["nir"]
+            if step <= warmup:  # supervised warm-up of G_N2G on the pair's own gray
+                with autocast(device, amp):
+                    predictions = g_n2g(real_n)
+                loss = multiscale_mix_loss([p.float() for p in predictions], to_gray(pair["rgb"]),
+                                           alpha=config.alpha)
+                opt_g.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                scaler.step(opt_g)
+                scaler.update()
+                run.end_step(step, {"warmup": loss}, samples=samples)
+                continue
             real_g = to_gray(run.batch(step, stream=1)["rgb"])  # unpaired grays
 
             # --- generators: fool both discriminators, cycle back, leave own-domain images alone ---------------
