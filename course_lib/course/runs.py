@@ -1,6 +1,8 @@
 """Training runs in the notebooks (07-11): the profile they train, where runs go, a simulated disconnect, and
 the sample grids a stage saved while it trained.
 
+- :func:`train_default` - the notebooks' ``TRAIN`` switch: train here (a GPU) or show the shipped weights (a CPU);
+  ``COURSE_TRAIN`` overrides.
 - :func:`notebook_profile` - the profile every training notebook uses (the machine's profile; in ``smoke`` a
   few steps fewer, :data:`SMOKE_NOTEBOOK_STEPS`, so each notebook runs in about a minute on two CPU cores).
 - :func:`default_run_dir` - ``./runs``, or a folder on Google Drive on Colab (checkpoints survive a disconnect);
@@ -21,6 +23,8 @@ from typing import Any, Callable, Mapping
 from .frontend import live_frontend
 
 __all__ = [
+    "train_default",
+    "TRAIN_ENV_VAR",
     "notebook_profile",
     "SMOKE_NOTEBOOK_STEPS",
     "default_run_dir",
@@ -62,6 +66,38 @@ def default_run_dir(use_drive: bool = True) -> Path:
 
 #: Step counts of the notebooks' ``smoke`` runs (CPU): enough to see every stage run, checkpoint and resume.
 SMOKE_NOTEBOOK_STEPS = {"translate_steps": 4, "pretrain_steps": 8, "finetune_steps": 4, "direct_steps": 12}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# the notebooks' TRAIN switch
+# ----------------------------------------------------------------------------------------------------------------
+#: The environment variable that sets the notebooks' ``TRAIN`` switch (see :func:`train_default`).
+TRAIN_ENV_VAR = "COURSE_TRAIN"
+_TRAIN_VALUES = {"1": True, "true": True, "0": False, "false": False}
+
+
+def train_default() -> bool:
+    """The default of the ``TRAIN`` switch of notebooks 07-11: True when CUDA is available, else False.
+
+    With ``TRAIN = False`` (a CPU) a notebook's result sections show the weights shipped with course_lib (trained
+    on VCIP 2020, :mod:`course_lib.course.showcase`) on real NIR photos, while its training cells still run the
+    procedure at the profile's size (``smoke`` on a CPU: seconds); with ``TRAIN = True`` they show the networks
+    the notebook trained (the ``course`` profile on a GPU).
+
+    The environment variable ``COURSE_TRAIN`` overrides the default: ``1`` or ``true`` trains, ``0`` or ``false``
+    shows the shipped weights (case-insensitive, surrounding spaces ignored; empty counts as unset). Any other
+    value raises ValueError naming the variable and the accepted values.
+    """
+    text = os.environ.get(TRAIN_ENV_VAR, "").strip()
+    if text:
+        value = _TRAIN_VALUES.get(text.lower())
+        if value is None:
+            raise ValueError(f"{TRAIN_ENV_VAR}: expected 1, 0, true or false (any case), got {text!r}; unset it to "
+                             "train on a GPU and show the shipped weights on a CPU")
+        return value
+    import torch
+
+    return bool(torch.cuda.is_available())
 
 
 # ----------------------------------------------------------------------------------------------------------------

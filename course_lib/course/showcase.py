@@ -1,7 +1,8 @@
-"""Real NIR photos through the shipped weights: what notebooks 07-11 show on a CPU, where training the `course`
-profile is out of reach.
+"""Real NIR photos through the shipped weights: what the result sections of notebooks 07-11 show with
+``TRAIN = False`` (the default on a CPU, :func:`course_lib.course.runs.train_default`), where training the
+`course` profile is out of reach; with ``TRAIN = True`` the same functions show the networks the notebook trained.
 
-Every function uses the weights registered in ``course_lib/weights/registry.json`` (see
+Every function uses, by default, the weights registered in ``course_lib/weights/registry.json`` (see
 :mod:`course_lib.pretrained`) and the real sample pairs shipped in the package (:func:`course_lib.data.sample_pairs`:
 three VCIP 2020 validation pairs in neither the challenge's training nor its test split), so nothing is
 downloaded:
@@ -10,11 +11,17 @@ downloaded:
 * :func:`colouriser_figure` - the colouriser F_G given the true gray and given the NIR image (the domain gap);
 * :func:`routes_figure` - NIR | progressive | direct | mean training colour | ground truth;
 * :func:`scores_table` - Table I's metrics of both routes and of the two predictors that learn nothing on the
-  sample pairs, beside the paper's rows and the scores the registry records for the 18 validation pairs.
+  sample pairs (or on other pairs: ``items``), beside the paper's rows and the scores the registry records for the
+  18 validation pairs;
+* :func:`shipped_colorizers` - the two shipped routes. The file holds G_N2G and F_G of the progressive route
+  (after fine-tuning) and the direct route's network, nothing else: no G_G2N, no discriminators, no F_G as it was
+  after pre-training (:data:`NOT_SHIPPED`).
 
 Each takes ``name`` (the registry entry, default ``"vcip2020"``) and ``samples`` (the shipped sample set, default
-``"vcip2020"``) and returns what it made; a missing or
-tampered weights file raises the error of :func:`course_lib.pretrained.load_pretrained`.
+``"vcip2020"``) and returns what it made; a missing or tampered weights file raises the error of
+:func:`course_lib.pretrained.load_pretrained`. The figures also take keyword arguments to show networks a notebook
+trained instead (``models``, ``f_g``, ``colorizers``) on other pairs (``items``, e.g. held-out rendered scenes);
+those networks may live on a GPU: the pictures go to their device and come back to the CPU.
 """
 
 from __future__ import annotations
@@ -24,7 +31,59 @@ from typing import Any
 import torch
 
 __all__ = ["translator_figure", "colouriser_figure", "routes_figure", "scores_table", "sample_items",
-           "mean_colour_of_samples"]
+           "mean_colour_of_samples", "shipped_colorizers", "NOT_SHIPPED"]
+
+#: What a course_lib weights file does not hold (:mod:`course_lib.pretrained` keeps what colourises, no more).
+NOT_SHIPPED = ("G_G2N (the translator back to NIR)", "the discriminators D_N^img, D_G^img and D_G^feat",
+               "F_G as it was after pre-training (stage 2): the shipped F_G is the fine-tuned one (stage 3)")
+
+
+def shipped_colorizers(name: str = "vcip2020") -> dict[str, Any]:
+    """The two routes of the shipped weights ``name``: ``{"progressive": ProgressiveColorizer (its ``g_n2g`` and
+    ``f_g``, after fine-tuning), "direct": DirectColorizer}``, in eval mode on the CPU. Nothing else is shipped
+    (:data:`NOT_SHIPPED`)."""
+    from ..pretrained import load_pretrained
+
+    return {"progressive": load_pretrained(name, route="progressive"),
+            "direct": load_pretrained(name, route="direct")}
+
+
+def _device(fn: Any) -> torch.device:
+    """The device of a module's parameters, or of the module a bound method belongs to (e.g.
+    ``colorizer.translate``); CPU for a plain function or a module without parameters."""
+    owner = getattr(fn, "__self__", fn)
+    if isinstance(owner, torch.nn.Module):
+        for parameter in owner.parameters():
+            return parameter.device
+    return torch.device("cpu")
+
+
+def _on_cpu(fn: Any):
+    """``fn`` as a function of CPU tensors: the input goes to ``fn``'s device, its finest output (the last one of
+    a multi-scale list) comes back to the CPU as float32. No gradients."""
+    device = _device(fn)
+
+    def call(x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            out = fn(x.to(device))
+        out = out[-1] if isinstance(out, (list, tuple)) else out
+        return out.float().cpu()
+
+    return call
+
+
+def _items(items: Any, samples: str) -> list[dict]:
+    """``items`` (a list, a dataset or an iterable of pairs) as a list (default: the shipped sample pairs);
+    ValueError when empty."""
+    if items is None:
+        chosen = sample_items(samples)
+    elif hasattr(items, "__len__") and hasattr(items, "__getitem__"):
+        chosen = [items[i] for i in range(len(items))]      # a list, or a dataset indexed 0..len-1
+    else:
+        chosen = list(items)
+    if not chosen:
+        raise ValueError("items: expected at least one pair with 'nir' and 'rgb', got none")
+    return chosen
 
 
 def sample_items(name: str = "vcip2020") -> list[dict]:
@@ -52,23 +111,36 @@ def mean_colour_of_samples(name: str = "vcip2020", samples: str = "vcip2020") ->
     return mean_colour
 
 
-def translator_figure(name: str = "vcip2020", samples: str = "vcip2020"):
-    """NIR | G_N2G's gray | the true gray of each sample pair; returns ``(figure, stats)`` with the PSNR (dB) and
-    correlation of the translated gray against the true gray, and of the NIR image itself, per pair."""
+def translator_figure(name: str = "vcip2020", samples: str = "vcip2020", *, models: Any = None, items: Any = None):
+    """NIR | G_N2G's gray | the true gray of each pair; returns ``(figure, stats)`` with the PSNR (dB) and
+    correlation of the translated gray against the true gray, and of the NIR image itself, per pair.
+
+    By default G_N2G is the shipped translator and the pairs are the shipped sample photos. ``models``: the
+    networks of a stage-1 run instead (``{"g_n2g": ..., "g_g2n": ...}``, e.g. ``translate(...).models``); with a
+    ``"g_g2n"`` the figure adds a fourth column, the cycle back to NIR G_G2N(G_N2G(NIR)), and ``stats`` its mean
+    absolute error to the NIR image (``cycle_error``); the shipped weights hold no G_G2N. ``items``: the pairs to
+    show (dicts with ``nir`` [1, H, W], ``rgb`` [3, H, W], ``name``)."""
     import matplotlib.pyplot as plt
 
     from ..data import to_gray
     from ..metrics import psnr_per_image
-    from ..pretrained import load_pretrained
     from .figures import to_display
 
-    colorizer = load_pretrained(name, route="progressive")
-    items = sample_items(samples)
-    fig, axes = plt.subplots(len(items), 3, figsize=(6.3, 2.1 * len(items)), dpi=90, squeeze=False)
+    if models is None:
+        from ..pretrained import load_pretrained
+
+        translate, back = _on_cpu(load_pretrained(name, route="progressive").g_n2g), None
+    else:
+        if "g_n2g" not in models:
+            raise ValueError(f"models: expected a stage-1 run's networks with 'g_n2g', got {sorted(models)}")
+        translate = _on_cpu(models["g_n2g"])
+        back = _on_cpu(models["g_g2n"]) if "g_g2n" in models else None
+    items = _items(items, samples)
+    ncols = 3 if back is None else 4
+    fig, axes = plt.subplots(len(items), ncols, figsize=(2.1 * ncols, 2.1 * len(items)), dpi=90, squeeze=False)
     stats = []
     for row, item in enumerate(items):
-        with torch.no_grad():
-            gray = colorizer.translate(item["nir"][None])[0].clamp(-1, 1)
+        gray = translate(item["nir"][None])[0].clamp(-1, 1)
         true = to_gray(item["rgb"])
 
         def score(g: torch.Tensor) -> tuple[float, float]:
@@ -77,67 +149,104 @@ def translator_figure(name: str = "vcip2020", samples: str = "vcip2020"):
             return p, c
 
         (p_t, c_t), (p_n, c_n) = score(gray), score(item["nir"])
-        stats.append({"name": item["name"], "translated_psnr": p_t, "translated_corr": c_t, "nir_psnr": p_n,
-                      "nir_corr": c_n})
+        row_stats = {"name": item.get("name", str(row)), "translated_psnr": p_t, "translated_corr": c_t,
+                     "nir_psnr": p_n, "nir_corr": c_n}
+        pictures = [item["nir"], gray, true]
         titles = ["NIR", f"G_N2G(NIR): {p_t:.1f} dB, r={c_t:.2f}", "true gray (of the RGB photo)"]
-        for col, (picture, title) in enumerate(zip((item["nir"], gray, true), titles)):
+        if back is not None:
+            cycled = back(gray[None])[0].clamp(-1, 1)
+            row_stats["cycle_error"] = float((cycled - item["nir"]).abs().mean())
+            pictures.append(cycled)
+            titles.append("G_G2N(G_N2G(NIR))")
+        stats.append(row_stats)
+        for col, (picture, title) in enumerate(zip(pictures, titles)):
             ax = axes[row][col]
             ax.imshow(to_display(picture), cmap="gray", vmin=0, vmax=1)
             ax.set_xticks([])
             ax.set_yticks([])
             if row == 0 or col == 1:
                 ax.set_title(title, fontsize=8)
-        axes[row][0].set_ylabel(item["name"], fontsize=8)
+        axes[row][0].set_ylabel(str(item.get("name", "")), fontsize=8)
     fig.tight_layout()
     return fig, stats
 
 
-def colouriser_figure(name: str = "vcip2020", samples: str = "vcip2020"):
-    """gray | F_G(gray) | NIR | F_G(NIR) | ground truth for each sample pair, with the PSNR of both colourisations;
-    F_G is the shipped progressive route's colouriser (after fine-tuning). Returns ``(figure, rows)``."""
+def colouriser_figure(name: str = "vcip2020", samples: str = "vcip2020", *, f_g: Any = None, items: Any = None):
+    """gray | F_G(gray) | NIR | F_G(NIR) | ground truth for each pair, with the PSNR of both colourisations.
+    Returns ``(figure, rows)``.
+
+    By default F_G is the shipped progressive route's colouriser (after fine-tuning: the F_G of pre-training alone
+    is not shipped) and the pairs are the shipped sample photos; ``f_g``: another colouriser (e.g.
+    ``pretrain(...).models["f_g"]``), ``items``: other pairs."""
     from ..data import to_gray
     from ..metrics import psnr_per_image
-    from ..pretrained import load_pretrained
     from .figures import show_images
 
-    f_g = load_pretrained(name, route="progressive").f_g
+    if f_g is None:
+        from ..pretrained import load_pretrained
+
+        f_g = load_pretrained(name, route="progressive").f_g
+    colour = _on_cpu(f_g)
     pictures, titles, rows = [], [], []
-    for item in sample_items(samples):
+    for item in _items(items, samples):
         gray = to_gray(item["rgb"])
-        with torch.no_grad():
-            from_gray, from_nir = (f_g(x[None])[-1][0].clamp(-1, 1) for x in (gray, item["nir"]))
+        from_gray, from_nir = (colour(x[None])[0].clamp(-1, 1) for x in (gray, item["nir"]))
         p_gray = float(psnr_per_image(from_gray[None], item["rgb"][None])[0])
         p_nir = float(psnr_per_image(from_nir[None], item["rgb"][None])[0])
-        rows.append({"name": item["name"], "F_G(gray) PSNR": p_gray, "F_G(NIR) PSNR": p_nir})
+        rows.append({"name": item.get("name", str(len(rows))), "F_G(gray) PSNR": p_gray, "F_G(NIR) PSNR": p_nir})
         pictures += [gray, from_gray, item["nir"], from_nir, item["rgb"]]
         titles += ["true gray", f"F_G(gray): {p_gray:.1f} dB", "NIR", f"F_G(NIR): {p_nir:.1f} dB", "ground truth"]
     return show_images(pictures, titles=titles, ncols=5, size=1.8), rows
 
 
-def routes_figure(name: str = "vcip2020", samples: str = "vcip2020"):
-    """NIR | progressive | direct | mean training colour | ground truth for each sample pair."""
-    from ..pretrained import load_pretrained
+def routes_figure(name: str = "vcip2020", samples: str = "vcip2020", *, colorizers: Any = None, items: Any = None,
+                  with_gray: bool = False):
+    """NIR | progressive | direct | mean training colour | ground truth for each pair (the shipped weights on the
+    shipped sample photos by default).
+
+    ``colorizers``: ``{column title: colorizer}`` to show instead (e.g. the routes a notebook trained; any callable
+    NIR batch -> RGB batch, on any device); ``items``: other pairs; ``with_gray``: a column "X_N2G (gray)" after the
+    NIR one, the gray that the first colorizer with a ``translate`` method (a progressive route) colours."""
     from .figures import show_colorizations
 
-    methods = {"progressive": load_pretrained(name, route="progressive"),
-               "direct": load_pretrained(name, route="direct"), "mean colour": mean_colour_of_samples(name, samples)}
-    return show_colorizations(methods, sample_items(samples), suptitle=f"shipped weights '{name}' on real NIR photos")
+    if colorizers is None:
+        methods = {**shipped_colorizers(name), "mean colour": mean_colour_of_samples(name, samples)}
+        suptitle = f"shipped weights '{name}' on real NIR photos"
+    else:
+        methods, suptitle = dict(colorizers), None
+    if with_gray:
+        progressive = next((m for m in methods.values() if hasattr(m, "translate")), None)
+        if progressive is None:
+            raise ValueError("with_gray: expected a progressive colorizer (with a translate method) among "
+                             f"{list(methods)}")
+        translate = _on_cpu(progressive.translate)
+        methods = {"X_N2G (gray)": lambda nir: translate(nir).clamp(-1, 1).expand(-1, 3, -1, -1), **methods}
+    methods = {title: _on_cpu(method) for title, method in methods.items()}
+    return show_colorizations(methods, _items(items, samples), suptitle=suptitle)
 
 
-def scores_table(name: str = "vcip2020", samples: str = "vcip2020") -> str:
+def scores_table(name: str = "vcip2020", samples: str = "vcip2020", *, items: Any = None, label: str | None = None,
+                 lpips: Any = False) -> str:
     """A Markdown table: the paper's Table I rows, then both routes of the shipped weights and the two
-    references on the sample pairs (this run), then the registry's scores on the 18 validation pairs."""
+    references on the sample pairs (this run), then the registry's scores on the 18 validation pairs.
+
+    ``items``: other pairs to score the four rows on (e.g. a VCIP 2020 split opened at 256 px), named ``label`` in
+    the rows (default ``"N pairs"``; ``"3 sample pairs"`` for the sample photos). ``lpips``: as
+    :func:`course_lib.metrics.evaluate` (default False: no LPIPS column values)."""
     from ..metrics import evaluate, reference_predictors
-    from ..pretrained import load_pretrained, pretrained_info
+    from ..pretrained import pretrained_info
     from .paper import compare_with_paper
 
-    items = sample_items(samples)
+    kind = "sample pairs" if items is None else "pairs"
+    items = _items(items, samples)
+    label = f"{len(items)} {kind}" if label is None else label
     refs = reference_predictors(items)
-    methods = {"shipped progressive (3 sample pairs)": load_pretrained(name, route="progressive"),
-               "shipped direct (3 sample pairs)": load_pretrained(name, route="direct"),
-               "mean training colour (3 sample pairs)": mean_colour_of_samples(name, samples),
-               "NIR copied to RGB (3 sample pairs)": refs["NIR copied to RGB"]}
-    results = {label: evaluate(fn, items, lpips=False, method=label) for label, fn in methods.items()}
+    routes = shipped_colorizers(name)
+    methods = {f"shipped progressive ({label})": routes["progressive"],
+               f"shipped direct ({label})": routes["direct"],
+               f"mean training colour ({label})": mean_colour_of_samples(name, samples),
+               f"NIR copied to RGB ({label})": refs["NIR copied to RGB"]}
+    results = {row: evaluate(fn, items, lpips=lpips, method=row) for row, fn in methods.items()}
     table = compare_with_paper(results, "vcip2020")
     scores = pretrained_info(name).get("scores") or {}
     lines = [table, ""]
