@@ -15,8 +15,9 @@ module                 what it holds
                        GAN, evaluation
 :mod:`.solutions`      the reference solutions, for instructors: no notebook imports them, the tests check each
                        against its check (``tests/test_exercises*.py``)
-:mod:`.runs`           training in notebooks 07-11: ``notebook_profile``, ``default_run_dir`` (Google Drive on
-                       Colab), ``stop_after`` (a simulated disconnect), the sample grids a stage saved
+:mod:`.runs`           training in notebooks 07-11: ``notebook_profile``, ``train_default`` (their ``TRAIN``
+                       switch), ``default_run_dir`` (Google Drive on Colab), ``stop_after`` (a simulated
+                       disconnect), the sample grids a stage saved
 :mod:`.paper`          the paper's Tables I and II, typed in, and ``compare_with_paper``
 :mod:`.ablation`       the ablation runner: switches -> training configs -> a short cached run -> images and
                        Table-I metrics next to the full model's
