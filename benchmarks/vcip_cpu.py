@@ -6,6 +6,7 @@ validation pairs at their stored 256 px.
     python benchmarks/vcip_cpu.py --root DIR --seeds 0 --fraction 0.5   # half the budget (the trend)
     python benchmarks/vcip_cpu.py --root DIR --report             # rewrite the report from the saved rows
     python benchmarks/vcip_cpu.py --root DIR --seeds 0 --set translator_width=16 --out runs/probe   # a variant
+    python benchmarks/vcip_cpu.py --root DIR --seeds 0 --threads 2   # one run using both cores (the wall time)
     python benchmarks/vcip_cpu.py --root DIR --routes direct --direct-budget seconds   # the direct route given the
                                                   # progressive route's CPU-seconds (joins the table of the same seeds)
 
@@ -18,8 +19,9 @@ What it records per seed (``runs/vcip_cpu/<profile>-f<fraction>-s<seed>/``, resu
   next to the NIR image itself taken as the gray;
 * the colouriser F_G on the *true* grays (an oracle for stage 2: what the progressive route could reach with a
   perfect translator), and the progressive route before fine-tuning (G_N2G of stage 1 + F_G of stage 2);
-* learning curves: validation PSNR against steps and CPU-seconds, each stage trained in ``--points`` pieces
-  (the stages resume exactly, so the pieces add up to one run);
+* learning curves: validation PSNR against steps and CPU-seconds, each stage paused at ``--points`` evenly spaced
+  steps to measure it (a pause saves the stage's whole state, optimizers included, and the stage resumes from
+  it: the pieces add up to one uninterrupted run);
 * CPU and wall seconds per stage.
 
 The report (``benchmarks/results/vcip_cpu/report.md``, ``curves.png``, ``colorizations.png``) puts the mean ±
@@ -44,7 +46,7 @@ import torch
 from course_lib.data import VCIP2020, to_gray
 from course_lib.metrics import colourfulness, evaluate, psnr_per_image, reference_predictors
 from course_lib.train import finetune, get_profile, measure_step_seconds, pretrain, train_direct, translate
-from course_lib.train.inference import ProgressiveColorizer
+from course_lib.train.inference import DirectColorizer, ProgressiveColorizer
 
 RESULTS = Path(__file__).parent / "results" / "vcip_cpu"
 
@@ -104,18 +106,42 @@ class Held:
                 "colourfulness": float(colourfulness(out).mean())}
 
 
-def _in_pieces(train_fn, steps_field: str, profile, points: int, measure) -> tuple[object, list, float, float]:
-    """Train a stage to ``getattr(profile, steps_field)`` in ``points`` resumable pieces, measuring after each."""
-    total = getattr(profile, steps_field)
+class _Pause(KeyboardInterrupt):
+    """Raised by :func:`_in_pieces`' callback at a measuring point: the stage saves its whole state and stops."""
+
+
+def _in_pieces(train_fn, stage: str, total: int, points: int, out: Path, measure) -> tuple[object, list, float, float]:
+    """Train ``stage`` to its ``total`` steps, pausing at ``points`` evenly spaced steps to ``measure`` its networks.
+
+    ``train_fn(callback)`` runs the stage with the profile's own step count (so anything scheduled over the stage,
+    like the translator's warm-up, is unchanged); the callback interrupts it at each measuring point, where the
+    stage saves everything (weights, optimizers, pools, random states) like a Ctrl-C, and the next call resumes
+    from there: the pieces add up to the uninterrupted run, Adam's moments included. ``measure(models)`` gets
+    the stage's networks by name.
+    """
+    from course_lib.train import TrainingInterrupted, load_stage
+
+    marks = sorted({max(1, round(total * k / points)) for k in range(1, points + 1)})
+
+    def pause(step: int, losses: dict) -> None:
+        if step in marks and step < total:
+            raise _Pause
+
     curve, cpu, wall = [], 0.0, 0.0
     result = None
-    for k in range(1, points + 1):
-        steps = max(1, round(total * k / points))
+    while result is None:
         c0, w0 = time.process_time(), time.time()
-        result = train_fn(profile.replace(**{steps_field: steps}))
+        try:
+            result = train_fn(pause)
+            step, models = total, result.models
+        except TrainingInterrupted as stop:
+            if stop.step not in marks:  # a real Ctrl-C: the stage saved its state; stop the benchmark
+                raise
+            step, models = stop.step, load_stage(out, stage)
         cpu += time.process_time() - c0
         wall += time.time() - w0
-        curve.append({"step": steps, "cpu_s": cpu, **measure(result)})
+        with torch.no_grad():
+            curve.append({"step": step, "cpu_s": cpu, **measure(models)})
     return result, curve, cpu, wall
 
 
@@ -125,7 +151,8 @@ def run_seed(root: Path, profile, seed: int, fraction: float, points: int, runs:
 
     out = runs / f"{profile.name}-f{fraction:g}{'-' + variant if variant else ''}-s{seed}"
     configs = make_configs(profile, seed=seed)  # the profile's recipe (PROFILE_RECIPES), e.g. cpu: paired L1
-    row = {"profile": profile.name, "fraction": fraction, "seed": seed, "variant": variant, "budget": {
+    row = {"profile": profile.name, "fraction": fraction, "seed": seed, "variant": variant, "points": points,
+           "pauses_keep_optimizer": True, "budget": {
         k: getattr(profile, k) for k in ("translate_steps", "pretrain_steps", "finetune_steps", "direct_steps")},
         "run_dir": str(out)}
     timing = {}
@@ -133,13 +160,14 @@ def run_seed(root: Path, profile, seed: int, fraction: float, points: int, runs:
         return _direct_route(row, timing, root, profile, points, out, configs, held)
 
     t, row["curve_translate"], *timing["translate"] = _in_pieces(
-        lambda p: translate(p, out, root, configs["translate"]), "translate_steps", profile, points,
-        lambda r: held.gray_stats(torch.cat([r.models["g_n2g"](held.nir[i:i + 6])[-1].detach()
-                                             for i in range(0, len(held.nir), 6)])))
+        lambda cb: translate(profile, out, root, configs["translate"], callback=cb), "translate",
+        profile.translate_steps, points, out,
+        lambda m: held.gray_stats(torch.cat([m["g_n2g"](held.nir[i:i + 6])[-1] for i in range(0, len(held.nir), 6)])))
     row["translator_after_stage1"] = row["curve_translate"][-1]
     pre, row["curve_pretrain"], *timing["pretrain"] = _in_pieces(
-        lambda p: pretrain(p, out, root, configs["pretrain"]), "pretrain_steps", profile, points,
-        lambda r: {"oracle_psnr": float(psnr_per_image(torch.cat([r.models["f_g"](held.gray[i:i + 6])[-1].detach()
+        lambda cb: pretrain(profile, out, root, configs["pretrain"], callback=cb), "pretrain",
+        profile.pretrain_steps, points, out,
+        lambda m: {"oracle_psnr": float(psnr_per_image(torch.cat([m["f_g"](held.gray[i:i + 6])[-1]
                                                                    for i in range(0, len(held.gray), 6)]),
                                                         held.rgb).mean())})
     with torch.no_grad():
@@ -149,8 +177,9 @@ def run_seed(root: Path, profile, seed: int, fraction: float, points: int, runs:
     row["before_finetune"] = held.scores(ProgressiveColorizer(t.models["g_n2g"], pre.models["f_g"]).eval(),
                                          "progressive before fine-tuning")
     fin, row["curve_finetune"], *timing["finetune"] = _in_pieces(
-        lambda p: finetune(p, out, root, configs["finetune"]), "finetune_steps", profile, points,
-        lambda r: {"psnr": held.scores(r.colorizer, "progressive")["psnr"]})
+        lambda cb: finetune(profile, out, root, configs["finetune"], callback=cb), "finetune",
+        profile.finetune_steps, points, out,
+        lambda m: {"psnr": held.scores(ProgressiveColorizer(m["g_n2g"], m["f_g"]).eval(), "progressive")["psnr"]})
     row["progressive"] = held.scores(fin.colorizer, "progressive")
     with torch.no_grad():
         row["translator_after_stage3"] = held.gray_stats(torch.cat([fin.colorizer.translate(held.nir[i:i + 6])
@@ -161,8 +190,9 @@ def run_seed(root: Path, profile, seed: int, fraction: float, points: int, runs:
 def _direct_route(row: dict, timing: dict, root: Path, profile, points: int, out: Path, configs: dict,
                   held: Held) -> dict:
     d, row["curve_direct"], *timing["direct"] = _in_pieces(
-        lambda p: train_direct(p, out, root, configs["direct"]), "direct_steps", profile, points,
-        lambda r: {"psnr": held.scores(r.colorizer, "direct")["psnr"]})
+        lambda cb: train_direct(profile, out, root, configs["direct"], callback=cb), "direct",
+        profile.direct_steps, points, out,
+        lambda m: {"psnr": held.scores(DirectColorizer(m["net"]).eval(), "direct")["psnr"]})
     row["direct"] = held.scores(d.colorizer, "direct")
     row["timing"] = {k: {"cpu_s": v[0], "wall_s": v[1]} for k, v in timing.items()}
     row["machine"] = machine()
@@ -212,7 +242,10 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
                   "",
                   f"Steps: translate {b['translate_steps']}, pretrain {b['pretrain_steps']}, finetune "
                   f"{b['finetune_steps']}, direct {b['direct_steps']}. Whole run (4 stages, with the measurements): "
-                  f"{_mean_std(wall)} min wall, {_mean_std(cpu)} CPU-min; machine: {rs[0]['machine']}.", "",
+                  f"{_mean_std(wall)} min wall, {_mean_std(cpu)} CPU-min; machine: {rs[0]['machine']}."
+                  + ("" if all(r.get("pauses_keep_optimizer") for r in rs) else
+                     " Measured before the benchmark paused stages at its measuring points: each of its pieces "
+                     "restarted Adam, so these rows are slightly pessimistic against one uninterrupted run."), "",
                   "| route | PSNR (↑) | SSIM (↑) | AE (↓) | colourfulness |", "| --- | --- | --- | --- | --- |"]
         for key, label in (("progressive", "**progressive** (MPFNet, 3 stages)"), ("direct", "direct (same MPFNet)"),
                            ("before_finetune", "progressive before fine-tuning")):
@@ -320,10 +353,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--routes", default="both", choices=["both", "direct"],
                         help="direct: train and measure only the direct route (with --direct-budget seconds its "
                              "row joins the table of the same profile, fraction and seeds as 'equal CPU-seconds')")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads per run (default: torch's, which OMP_NUM_THREADS sets); e.g. 2 on an "
+                             "otherwise idle 2-core machine to measure the wall time a laptop sees. The run folder and "
+                             "report say threads=N")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="change one profile field (integers only), e.g. --set translator_width=16; the run "
                              "folder and the report name the change")
     args = parser.parse_args(argv)
+    if args.threads is not None:
+        if args.threads < 1:
+            parser.error(f"--threads: expected a positive number of threads, got {args.threads}")
+        torch.set_num_threads(args.threads)
     root, out = Path(args.root), Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     held = Held(root)
@@ -347,7 +388,8 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error(f"--set {item}: expected FIELD=INTEGER, e.g. translator_width=16")
             changes[field.strip()] = int(value)
         profile = profile.replace(**changes)   # keeps the name: the profile's recipe still applies
-        variant = ",".join(f"{k}={v}" for k, v in changes.items())
+        variant = ",".join([f"{k}={v}" for k, v in changes.items()]
+                           + ([f"threads={args.threads}"] if args.threads is not None else []))
         if args.direct_budget == "seconds":
             seconds = measure_step_seconds(profile, root, data_kind="vcip2020")
             print("seconds per step: " + json.dumps({k: round(v, 3) for k, v in seconds.items()}), flush=True)

@@ -212,3 +212,39 @@ def test_ablation_benchmark_uses_the_courses_runner_and_budget_rule(tmp_path, ca
         stage = "finetune" if config == "progressive" else "direct_unet"
         assert (folder / stage / "checkpoint.pt").is_file(), (config, sorted(p.name for p in work.iterdir()))
     assert "as many as the progressive route's colouriser F_G gets" in (out / "ablation.md").read_text()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# benchmarks/vcip_cpu.py: its learning curves pause a stage without changing its training
+# --------------------------------------------------------------------------------------------------------------
+def test_vcip_cpu_pieces_add_up_to_the_uninterrupted_run(tmp_path):
+    """Measuring points pause the stage (whole state saved, Adam's moments too) and resume it: the weights at
+    the end equal one uninterrupted run's, each point measures the networks *at that step*, and the warm-up
+    (counted in the profile's steps) is the same in both."""
+    from course_lib.train import PROFILES, translate
+
+    vcip_cpu = load_benchmark("vcip_cpu")
+    profile = PROFILES["smoke"].replace(
+        name="tiny", image_size=48, width=4, depth=2, batch_size=2, translate_steps=6, translate_warmup=3,
+        pretrain_steps=2, finetune_steps=2, direct_steps=2, num_train=4, num_test=2, sample_every=100,
+        checkpoint_every=100)
+    straight = translate(profile, tmp_path / "straight", device="cpu")
+    seen = []
+
+    def measure(models):
+        seen.append({k: v.detach().clone() for k, v in models["g_n2g"].state_dict().items()})
+        return {"norm": float(sum(p.detach().abs().sum() for p in models["g_n2g"].parameters()))}
+
+    out = tmp_path / "pieces"
+    result, curve, cpu, wall = vcip_cpu._in_pieces(
+        lambda cb: translate(profile, out, device="cpu", callback=cb), "translate", 6, 3, out, measure)
+    assert [c["step"] for c in curve] == [2, 4, 6]
+    assert cpu > 0 and wall > 0 and curve[0]["cpu_s"] < curve[1]["cpu_s"] < curve[2]["cpu_s"]
+    for name, tensor in straight.models["g_n2g"].state_dict().items():
+        assert torch.equal(tensor, result.models["g_n2g"].state_dict()[name]), name
+        assert torch.equal(tensor, seen[-1][name]), name
+    # the points measured different networks: training went on between them
+    assert len({c["norm"] for c in curve}) == 3
+    # the losses of the pieces are the straight run's, warm-up rows first
+    assert (out / "translate" / "losses.csv").read_text() == (tmp_path / "straight" / "translate" /
+                                                              "losses.csv").read_text()
