@@ -243,7 +243,8 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
                   f"Steps: translate {b['translate_steps']}, pretrain {b['pretrain_steps']}, finetune "
                   f"{b['finetune_steps']}, direct {b['direct_steps']}. Whole run (4 stages, with the measurements): "
                   f"{_mean_std(wall)} min wall, {_mean_std(cpu)} CPU-min; machine: {rs[0]['machine']}."
-                  + ("" if all(r.get("pauses_keep_optimizer") for r in rs) else
+                  + ("" if all(r.get("pauses_keep_optimizer") or len(r.get("curve_finetune", [])) <= 1
+                               for r in rs) else   # older rows: a stage trained in several pieces
                      " Measured before the benchmark paused stages at its measuring points: each of its pieces "
                      "restarted Adam, so these rows are slightly pessimistic against one uninterrupted run."), "",
                   "| route | PSNR (↑) | SSIM (↑) | AE (↓) | colourfulness |", "| --- | --- | --- | --- | --- |"]
