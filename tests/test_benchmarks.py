@@ -219,9 +219,9 @@ def test_ablation_benchmark_uses_the_courses_runner_and_budget_rule(tmp_path, ca
 # --------------------------------------------------------------------------------------------------------------
 def test_vcip_cpu_pieces_add_up_to_the_uninterrupted_run(tmp_path):
     """Measuring points pause the stage (whole state saved, Adam's moments too) and resume it: the weights at
-    the end equal one uninterrupted run's, each point measures the networks *at that step*, and the warm-up
-    (counted in the profile's steps) is the same in both."""
-    from course_lib.train import PROFILES, translate
+    the end equal one uninterrupted run's, a point measures the networks at its step, and the warm-up (counted in
+    the profile's steps) is the same in both."""
+    from course_lib.train import PROFILES, TrainingInterrupted, load_stage, translate
 
     vcip_cpu = load_benchmark("vcip_cpu")
     profile = PROFILES["smoke"].replace(
@@ -243,8 +243,16 @@ def test_vcip_cpu_pieces_add_up_to_the_uninterrupted_run(tmp_path):
     for name, tensor in straight.models["g_n2g"].state_dict().items():
         assert torch.equal(tensor, result.models["g_n2g"].state_dict()[name]), name
         assert torch.equal(tensor, seen[-1][name]), name
-    # the points measured different networks: training went on between them
-    assert len({c["norm"] for c in curve}) == 3
+    # the first point measured the networks after step 2: those of a run stopped there on its own
+    def stop_at_2(step, losses):
+        if step == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(TrainingInterrupted):
+        translate(profile, tmp_path / "at2", device="cpu", callback=stop_at_2)
+    for name, tensor in load_stage(tmp_path / "at2", "translate")["g_n2g"].state_dict().items():
+        assert torch.equal(tensor, seen[0][name]), name
+    assert len({c["norm"] for c in curve}) == 3   # and training went on between the points
     # the losses of the pieces are the straight run's, warm-up rows first
     assert (out / "translate" / "losses.csv").read_text() == (tmp_path / "straight" / "translate" /
                                                               "losses.csv").read_text()
