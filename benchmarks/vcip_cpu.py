@@ -279,7 +279,7 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
     text = "\n".join(line for line in lines if line is not None) + "\n"
     (out / "report.md").write_text(text)
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6), dpi=100)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), dpi=100)
     labelled: set[str] = set()
 
     def once(label: str) -> str | None:
@@ -290,6 +290,12 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
         return label
 
     style = dict(alpha=0.8, marker="o", markersize=3)
+    groups = sorted({(r["fraction"], r.get("variant") or "") for r in rows if "progressive" in r})
+    reds = dict(zip(groups, ("tab:red", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive")))
+
+    def group_name(r: dict) -> str:
+        return f"x{r['fraction']:g}" + (f", {r['variant']}" if r.get("variant") else "")
+
     for r in rows:
         direct_label = "direct" if "progressive" in r else "direct, equal CPU-seconds"
         colour = "tab:blue" if "progressive" in r else "tab:cyan"
@@ -301,16 +307,17 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
             continue
         prog_x = [c["cpu_s"] / 60 for c in r["curve_finetune"]]
         offset = sum(r["timing"][k]["cpu_s"] for k in ("translate", "pretrain")) / 60
+        red = reds.get((r["fraction"], r.get("variant") or ""), "tab:red")
         axes[0].plot([r["budget"]["pretrain_steps"] + c["step"] for c in r["curve_finetune"]],
-                     [c["psnr"] for c in r["curve_finetune"]], color="tab:red",
-                     label=once("progressive (F_G updates)"), **style)
-        axes[1].plot([offset + x for x in prog_x], [c["psnr"] for c in r["curve_finetune"]], color="tab:red",
-                     label=once("progressive (after stages 1-2)"), **style)
+                     [c["psnr"] for c in r["curve_finetune"]], color=red,
+                     label=once(f"progressive {group_name(r)} (F_G updates)"), **style)
+        axes[1].plot([offset + x for x in prog_x], [c["psnr"] for c in r["curve_finetune"]], color=red,
+                     label=once(f"progressive {group_name(r)} (after stages 1-2)"), **style)
     for ax, xlabel in zip(axes, ("generator updates of the colouriser", "CPU-minutes (training + measurements)")):
         ax.axhline(references["mean training colour"]["psnr"], color="gray", ls="--", lw=1, label="mean colour")
         ax.set_xlabel(xlabel)
         ax.set_ylabel("validation PSNR (dB)")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out / "curves.png")
     plt.close(fig)
