@@ -8,11 +8,13 @@ run its whole code path on the CPU and write every section.
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.nn as nn
@@ -256,3 +258,50 @@ def test_vcip_cpu_pieces_add_up_to_the_uninterrupted_run(tmp_path):
     # the losses of the pieces are the straight run's, warm-up rows first
     assert (out / "translate" / "losses.csv").read_text() == (tmp_path / "straight" / "translate" /
                                                               "losses.csv").read_text()
+
+
+def _tiny_vcip(root: Path, train: int = 4, val: int = 2, size: int = 56) -> Path:
+    """A VCIP 2020 folder as distributed (NIR/ + RGB-Registered/ with _reg names, Validation/), random pixels."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for folder, names in (("NIR", [f"country_{i:04d}" for i in range(train)]),
+                          ("Validation", [f"validation_{i:04d}" for i in range(val)])):
+        for name in names:
+            rgb_folder = root / ("RGB-Registered" if folder == "NIR" else folder)
+            (root / folder).mkdir(parents=True, exist_ok=True)
+            rgb_folder.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(rng.integers(0, 256, (size, size), dtype=np.uint8)).save(root / folder / f"{name}_nir.png")
+            Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(
+                rgb_folder / f"{name}_rgb_reg.png")
+    return root
+
+
+def test_vcip_cpu_parallel_routes_train_the_same_direct_route_in_a_second_process(tmp_path):
+    """--parallel-routes trains the direct route in another process beside the progressive route: the row records
+    the whole run's wall time, and the direct network is the one the sequential run trains (same seed)."""
+    root = _tiny_vcip(tmp_path / "vcip")
+    sizes = ["--set", "image_size=48", "--set", "translate_steps=3", "--set", "translate_warmup=1", "--set",
+             "pretrain_steps=2", "--set", "finetune_steps=2", "--set", "direct_steps=3"]
+    rows = {}
+    for mode in ([], ["--parallel-routes"]):
+        out = tmp_path / ("parallel" if mode else "sequential")
+        done = subprocess.run([sys.executable, str(BENCHMARKS / "vcip_cpu.py"), "--root", str(root), "--profile",
+                               "smoke", "--seeds", "0", "--points", "1", "--threads", "1", "--runs",
+                               str(tmp_path / "runs"), "--out", str(out), *sizes, *mode],
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-3000:]
+        rows[bool(mode)] = json.loads((out / "rows.jsonl").read_text().splitlines()[0])
+    seq, par = rows[False], rows[True]
+    assert par["parallel_routes"] is True and "parallel_routes" not in seq
+    assert par["run_dir"] != seq["run_dir"] and par["run_dir"].endswith("threads=1,parallel-s0")
+    assert par["wall_total_s"] >= max(t["wall_s"] for t in par["timing"].values()) > 0
+    assert 0 < par["wall_total_s"] and par["timing"]["direct"]["cpu_s"] > 0
+    assert par["direct"] == seq["direct"] and par["progressive"] == seq["progressive"]
+    from course_lib.train import load_stage
+
+    a = load_stage(Path(seq["run_dir"]), "direct")["net"].state_dict()
+    b = load_stage(Path(par["run_dir"]), "direct")["net"].state_dict()
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    report = (tmp_path / "parallel" / "report.md").read_text()
+    assert "the direct route in a second process beside the progressive one" in report
