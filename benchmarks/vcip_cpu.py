@@ -232,6 +232,12 @@ def _direct_route(row: dict, timing: dict, root: Path, profile, points: int, out
     return row
 
 
+def _group_variant(row: dict) -> str:
+    """The row's variant without ``parallel`` (where the direct route trained changes no weight: tested), so that
+    runs of one recipe share a table whichever way they were run."""
+    return ",".join(v for v in (row.get("variant") or "").split(",") if v and v != "parallel")
+
+
 def _mean_std(values: list[float], digits: int = 2) -> str:
     v = [x for x in values if x is not None and not math.isnan(x)]
     if not v:
@@ -261,24 +267,30 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
     equal_seconds: dict[tuple, list[dict]] = {}   # direct-only rows (--routes direct --direct-budget seconds)
     for r in rows:
         if "progressive" in r:
-            groups.setdefault((r["profile"], r["fraction"], r.get("variant", "")), []).append(r)
+            groups.setdefault((r["profile"], r["fraction"], _group_variant(r)), []).append(r)
         else:
-            base = ",".join(v for v in (r.get("variant") or "").split(",") if v and v != "direct=seconds")
+            base = ",".join(v for v in _group_variant(r).split(",") if v != "direct=seconds")
             equal_seconds.setdefault((r["profile"], r["fraction"], base), []).append(r)
     for (profile, fraction, variant), rs in sorted(groups.items()):
         b = rs[0]["budget"]
-        wall = [r.get("wall_total_s", sum(t["wall_s"] for t in r["timing"].values())) / 60 for r in rs]
         cpu = [sum(t["cpu_s"] for t in r["timing"].values()) / 60 for r in rs]
-        parallel = all(r.get("parallel_routes") for r in rs)
+        walls = []   # one after the other, and with the routes in two processes (--parallel-routes)
+        for together in (False, True):
+            some = [r for r in rs if bool(r.get("parallel_routes")) == together]
+            if some:
+                minutes = _mean_std([r.get("wall_total_s", sum(t["wall_s"] for t in r["timing"].values())) / 60
+                                     for r in some])
+                walls.append(f"{minutes} min wall " + (
+                    "with the direct route in a second process beside the progressive one, from start to both "
+                    "finished" if together else "with the routes one after the other")
+                    + f" (seeds {', '.join(str(r['seed']) for r in some)})")
         changed = f", with {variant}" if variant else ""
         lines += [f"## profile `{profile}`{changed}, budget fraction {fraction:g} "
                   f"(seeds {', '.join(str(r['seed']) for r in rs)})",
                   "",
                   f"Steps: translate {b['translate_steps']}, pretrain {b['pretrain_steps']}, finetune "
-                  f"{b['finetune_steps']}, direct {b['direct_steps']}. Whole run (4 stages, with the measurements"
-                  + ("; the direct route in a second process beside the progressive one, from start to both "
-                     "finished" if parallel else "") +
-                  f"): {_mean_std(wall)} min wall, {_mean_std(cpu)} CPU-min; machine: {rs[0]['machine']}."
+                  f"{b['finetune_steps']}, direct {b['direct_steps']}. Whole run (4 stages, with the measurements): "
+                  f"{'; '.join(walls)}; {_mean_std(cpu)} CPU-min; machine: {rs[0]['machine']}."
                   + ("" if all(r.get("pauses_keep_optimizer") or len(r.get("curve_finetune", [])) <= 1
                                for r in rs) else   # older rows: a stage trained in several pieces
                      " Measured before the benchmark paused stages at its measuring points: each of its pieces "

@@ -304,4 +304,4 @@ def test_vcip_cpu_parallel_routes_train_the_same_direct_route_in_a_second_proces
     b = load_stage(Path(par["run_dir"]), "direct")["net"].state_dict()
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     report = (tmp_path / "parallel" / "report.md").read_text()
-    assert "the direct route in a second process beside the progressive one" in report
+    assert "min wall with the direct route in a second process beside the progressive one" in report
