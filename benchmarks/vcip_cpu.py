@@ -6,7 +6,7 @@ validation pairs at their stored 256 px.
     python benchmarks/vcip_cpu.py --root DIR --seeds 0 --fraction 0.5   # half the budget (the trend)
     python benchmarks/vcip_cpu.py --root DIR --report             # rewrite the report from the saved rows
     python benchmarks/vcip_cpu.py --root DIR --seeds 0 --set translator_width=16 --out runs/probe   # a variant
-    python benchmarks/vcip_cpu.py --root DIR --seeds 0 --threads 2   # one run using both cores (the wall time)
+    python benchmarks/vcip_cpu.py --root DIR --seeds 0 --threads 2   # one run, two torch threads (slower here)
     python benchmarks/vcip_cpu.py --root DIR --seeds 0 --parallel-routes --points 1   # the 2-core laptop's
                                   # wall time: the direct route trains in a second process beside the progressive one
     python benchmarks/vcip_cpu.py --root DIR --routes direct --direct-budget seconds   # the direct route given the
@@ -26,9 +26,9 @@ What it records per seed (``runs/vcip_cpu/<profile>-f<fraction>-s<seed>/``, resu
   it: the pieces add up to one uninterrupted run);
 * CPU and wall seconds per stage, and with ``--parallel-routes`` the wall time of the whole run: the direct route
   then trains in a second process (one thread each) while the progressive route's three stages train in this one,
-  which is how two cores are best used at these sizes (measured on the 2-core AMD EPYC machine, idle: one torch
-  thread per step is faster than two, 0.84 against 1.41 s per translate step, 0.61 against 0.85 per direct step,
-  the width-8 networks being too small to split).
+  which is how two cores are best used at these sizes (measured on the idle 2-core AMD EPYC machine with
+  ``benchmarks/speed.py --threads 1`` / ``--threads 2``: one torch thread per step is faster than two, 0.53 against
+  0.74 s per translate step, 0.47 against 0.72 per direct step; ``results/vcip_cpu/threads_1_vs_2.md``).
 
 The report (``benchmarks/results/vcip_cpu/report.md``, ``curves.png``, ``colorizations.png``) puts the mean ±
 std over seeds next to the two predictors that learn nothing (mean training colour, NIR copied to RGB). No
@@ -338,11 +338,11 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
         return label
 
     style = dict(alpha=0.8, marker="o", markersize=3)
-    groups = sorted({(r["fraction"], r.get("variant") or "") for r in rows if "progressive" in r})
+    groups = sorted({(r["fraction"], _group_variant(r)) for r in rows if "progressive" in r})
     reds = dict(zip(groups, ("tab:red", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive")))
 
     def group_name(r: dict) -> str:
-        return f"x{r['fraction']:g}" + (f", {r['variant']}" if r.get("variant") else "")
+        return f"x{r['fraction']:g}" + (f", {_group_variant(r)}" if _group_variant(r) else "")
 
     for r in rows:
         direct_label = "direct" if "progressive" in r else "direct, equal CPU-seconds"
@@ -355,7 +355,7 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
             continue
         prog_x = [c["cpu_s"] / 60 for c in r["curve_finetune"]]
         offset = sum(r["timing"][k]["cpu_s"] for k in ("translate", "pretrain")) / 60
-        red = reds.get((r["fraction"], r.get("variant") or ""), "tab:red")
+        red = reds.get((r["fraction"], _group_variant(r)), "tab:red")
         axes[0].plot([r["budget"]["pretrain_steps"] + c["step"] for c in r["curve_finetune"]],
                      [c["psnr"] for c in r["curve_finetune"]], color=red,
                      label=once(f"progressive {group_name(r)} (F_G updates)"), **style)
@@ -410,9 +410,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="direct: train and measure only the direct route (with --direct-budget seconds its "
                              "row joins the table of the same profile, fraction and seeds as 'equal CPU-seconds')")
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch threads per run (default: torch's, which OMP_NUM_THREADS sets); e.g. 2 on an "
-                             "otherwise idle 2-core machine to measure the wall time a laptop sees. The run folder and "
-                             "report say threads=N")
+                        help="torch threads per run (default: torch's, which OMP_NUM_THREADS sets). At the cpu "
+                             "profile's sizes two threads are slower than one; --parallel-routes uses two cores. The "
+                             "run folder and report say threads=N")
     parser.add_argument("--parallel-routes", action="store_true",
                         help="train the direct route in a second process (same threads) beside the progressive "
                              "route: the whole run's wall time on a 2-core machine (row: wall_total_s)")

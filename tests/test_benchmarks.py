@@ -296,7 +296,7 @@ def test_vcip_cpu_parallel_routes_train_the_same_direct_route_in_a_second_proces
     assert par["parallel_routes"] is True and "parallel_routes" not in seq
     assert par["run_dir"] != seq["run_dir"] and par["run_dir"].endswith("threads=1,parallel-s0")
     assert par["wall_total_s"] >= max(t["wall_s"] for t in par["timing"].values()) > 0
-    assert 0 < par["wall_total_s"] and par["timing"]["direct"]["cpu_s"] > 0
+    assert par["timing"]["direct"]["cpu_s"] > 0
     assert par["direct"] == seq["direct"] and par["progressive"] == seq["progressive"]
     from course_lib.train import load_stage
 
