@@ -6,6 +6,7 @@ one seed, a few hundred steps, one thread). Each prints JSON lines as it goes.
     python benchmarks/probes.py direct --root DIR --lr 5e-4 --steps 900         # direct route; also --lr 2e-3,
                                                                                 # --alpha 0 (pure L1), --norm none
     python benchmarks/probes.py supervised-translator --root DIR --colouriser RUN/pretrain --steps 600
+    python benchmarks/probes.py colouriser --root DIR --alpha 0.84 --steps 800  # stage 2 alone; also --alpha 0.5
 
 * ``translator``: stage 1 (``course_lib.train.translate``) at the cpu profile's sizes; after each quarter of the
   steps, its gray on the 18 validation pairs against the true gray (PSNR, correlation, std).
@@ -13,6 +14,9 @@ one seed, a few hundred steps, one thread). Each prints JSON lines as it goes.
 * ``supervised-translator``: G_N2G trained with plain supervised steps (NIR -> the pair's gray, L_mix, one
   generator pass, no CycleGAN), then composed with a pre-trained F_G (a ``pretrain`` stage folder) without
   fine-tuning; validation scores every 200 steps.
+* ``colouriser``: stage 2 (``course_lib.train.pretrain``, F_G on gray versions of the training images) with the
+  SSIM weight ``--alpha`` of L_mix; after each quarter of the steps, F_G on the validation pairs' true grays (the
+  stage-2 oracle): PSNR / SSIM / AE and colourfulness against the ground truth's.
 
 Run folders go to ``--out`` (default ``runs/probes``).
 """
@@ -20,6 +24,7 @@ Run folders go to ``--out`` (default ``runs/probes``).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 import warnings
@@ -29,8 +34,8 @@ import torch
 
 from course_lib.data import VCIP2020, to_gray
 from course_lib.losses import LossWeights, multiscale_mix_loss
-from course_lib.metrics import colourfulness, evaluate, psnr_per_image
-from course_lib.train import DirectConfig, get_profile, load_stage, make_configs, train_direct, translate
+from course_lib.metrics import angular_error_per_image, colourfulness, evaluate, psnr_per_image, ssim_per_image
+from course_lib.train import DirectConfig, get_profile, load_stage, make_configs, pretrain, train_direct, translate
 from course_lib.train.configs import build_model, default_config, mpfnet_spec
 from course_lib.train.inference import ProgressiveColorizer
 from course_lib.train.loop import PairBatches, training_data
@@ -109,15 +114,34 @@ def probe_supervised_translator(args, profile) -> None:
             g.train()
 
 
+def probe_colouriser(args, profile) -> None:
+    _, _, rgb, gray = _val(args.root)
+    config = dataclasses.replace(default_config("pretrain", profile), alpha=args.alpha)
+    name = f"colouriser-lr{args.lr:g}-a{args.alpha:g}"
+    print(json.dumps({"step": 0, "what": "ground truth", "colourfulness": round(float(colourfulness(rgb).mean()), 1)}),
+          flush=True)
+    t0 = time.process_time()
+    for k in range(1, 5):
+        steps = max(1, args.steps * k // 4)
+        f_g = pretrain(profile.replace(pretrain_steps=steps), args.out / name, args.root, config).models["f_g"]
+        with torch.no_grad():
+            out = f_g(gray)[-1].clamp(-1, 1)
+        print(json.dumps({"step": steps, "cpu_s": round(time.process_time() - t0),
+                          "oracle_psnr": round(float(psnr_per_image(out, rgb).mean()), 2),
+                          "oracle_ssim": round(float(ssim_per_image(out, rgb).mean()), 3),
+                          "oracle_ae": round(float(angular_error_per_image(out, rgb).mean()), 2),
+                          "colourfulness": round(float(colourfulness(out).mean()), 1)}), flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("probe", choices=["translator", "direct", "supervised-translator"])
+    parser.add_argument("probe", choices=["translator", "direct", "supervised-translator", "colouriser"])
     parser.add_argument("--root", required=True, type=Path, help="VCIP 2020 folder")
     parser.add_argument("--out", default=Path("runs/probes"), type=Path)
     parser.add_argument("--steps", type=int, default=120)
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--paired", type=float, default=10.0, help="translator: lambda_paired")
-    parser.add_argument("--alpha", type=float, default=0.84, help="direct: SSIM weight of L_mix")
+    parser.add_argument("--alpha", type=float, default=0.84, help="direct, colouriser: SSIM weight of L_mix")
     parser.add_argument("--norm", default="instance", choices=["instance", "batch", "none"])
     parser.add_argument("--colouriser", default=None, help="supervised-translator: a pretrain stage folder")
     args = parser.parse_args(argv)
@@ -127,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         probe_translator(args, profile)
     elif args.probe == "direct":
         probe_direct(args, profile)
+    elif args.probe == "colouriser":
+        probe_colouriser(args, profile)
     else:
         if args.colouriser is None:
             parser.error("supervised-translator needs --colouriser RUN/pretrain")
