@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from vcip_tree import write_vcip_tree
 import torch.nn as nn
 
 from course_lib.course import runs
@@ -260,27 +261,10 @@ def test_vcip_cpu_pieces_add_up_to_the_uninterrupted_run(tmp_path):
                                                               "losses.csv").read_text()
 
 
-def _tiny_vcip(root: Path, train: int = 4, val: int = 2, size: int = 56) -> Path:
-    """A VCIP 2020 folder as distributed (NIR/ + RGB-Registered/ with _reg names, Validation/), random pixels."""
-    from PIL import Image
-
-    rng = np.random.default_rng(0)
-    for folder, names in (("NIR", [f"country_{i:04d}" for i in range(train)]),
-                          ("Validation", [f"validation_{i:04d}" for i in range(val)])):
-        for name in names:
-            rgb_folder = root / ("RGB-Registered" if folder == "NIR" else folder)
-            (root / folder).mkdir(parents=True, exist_ok=True)
-            rgb_folder.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(rng.integers(0, 256, (size, size), dtype=np.uint8)).save(root / folder / f"{name}_nir.png")
-            Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(
-                rgb_folder / f"{name}_rgb_reg.png")
-    return root
-
-
 def test_vcip_cpu_parallel_routes_train_the_same_direct_route_in_a_second_process(tmp_path):
     """--parallel-routes trains the direct route in another process beside the progressive route: the row records
     the whole run's wall time, and the direct network is the one the sequential run trains (same seed)."""
-    root = _tiny_vcip(tmp_path / "vcip")
+    root = write_vcip_tree(tmp_path / "vcip")
     sizes = ["--set", "image_size=48", "--set", "translate_steps=3", "--set", "translate_warmup=1", "--set",
              "pretrain_steps=2", "--set", "finetune_steps=2", "--set", "direct_steps=3"]
     rows = {}

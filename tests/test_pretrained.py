@@ -24,6 +24,7 @@ from course_lib.data import read_manifest, sample_pairs, save_image
 from course_lib.pretrained import (PRETRAINED_FORMAT, PretrainedChecksumError, export_pretrained, load_pretrained,
                                    pretrained_info, read_registry, register_pretrained)
 from course_lib.train import PROFILES, load_checkpoint, load_colorizer, run_all, save_checkpoint
+from vcip_tree import write_vcip_tree
 
 TINY = PROFILES["smoke"].replace(
     image_size=48, width=4, depth=2, batch_size=2, translate_steps=2, pretrain_steps=2, finetune_steps=2,
@@ -398,22 +399,6 @@ def test_cpu_profile_recipe_adds_the_paired_translator_term():
 # ---------------------------------------------------------------------------------------------------------------
 # tools/ship_weights.py
 # ---------------------------------------------------------------------------------------------------------------
-def _tiny_vcip(root: Path) -> Path:
-    """A VCIP 2020 folder as distributed (NIR/ + RGB-Registered/ training pairs, Validation/), 48 px images."""
-    gen = torch.Generator().manual_seed(0)
-    for folder, names in ((("NIR", "RGB-Registered"), ("a_0000", "a_0001")),
-                          (("Validation", "Validation"), ("validation_0000", "validation_0001"))):
-        for name in names:
-            nir_dir, rgb_dir = (root / f for f in folder)
-            nir_dir.mkdir(parents=True, exist_ok=True)
-            rgb_dir.mkdir(parents=True, exist_ok=True)
-            nir = (torch.rand(48, 48, generator=gen) * 255).to(torch.uint8).numpy()
-            rgb = (torch.rand(48, 48, 3, generator=gen) * 255).to(torch.uint8).numpy()
-            Image.fromarray(nir).save(nir_dir / f"{name}_nir.png")
-            Image.fromarray(rgb).save(rgb_dir / f"{name}_rgb_reg.png")
-    return root
-
-
 def test_ship_weights_takes_the_direct_route_from_another_run(run_dir, tmp_path, temp_registry):
     import importlib.util
 
@@ -424,7 +409,7 @@ def test_ship_weights_takes_the_direct_route_from_another_run(run_dir, tmp_path,
     spec = importlib.util.spec_from_file_location("ship_weights", Path(__file__).parents[1] / "tools" / "ship_weights.py")
     ship = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(ship)
-    root = _tiny_vcip(tmp_path / "vcip")
+    root = write_vcip_tree(tmp_path / "vcip", train=2, size=48)
     assert ship.main(["--run", str(run_dir), "--direct-run", str(other), "--root", str(root), "--name", "mixed"]) == 0
     entry = read_registry(temp_registry)["mixed"]
     assert "direct route from other" in entry["trained_with"] and set(entry["scores"]) == {"progressive", "direct"}
