@@ -27,7 +27,8 @@ The architecture switches are applied to every MPFNet of the route (G_N2G, G_G2N
 
 **Equal budget** (the one budget rule of the course, ``course_lib.train.profiles.stage_budget``). One budget unit
 is ``--steps S`` (the pre-training steps). The progressive route runs ``translate = round(0.75 S)``,
-``pretrain = S``, ``finetune = S // 2`` steps. A direct route gets, with ``--direct-budget updates`` (the
+``pretrain = S``, ``finetune = S // 2`` steps (the base profile's fine-tuning share: S // 4 with ``--profile cpu``).
+A direct route gets, with ``--direct-budget updates`` (the
 default), ``direct = pretrain + finetune`` generator updates: as many as the progressive route's colouriser F_G
 receives; with ``--direct-budget seconds``, as many steps as fit in the CPU-seconds of the whole progressive
 route (step costs measured once on the machine, ``OUT/step_seconds.json``). Everything else is equal: batch size,
@@ -601,7 +602,7 @@ def parse_args(argv):
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
     parser.add_argument("--profile", default="smoke", help="base profile (default smoke: batch 4, width 8, depth 3)")
     parser.add_argument("--steps", type=int, default=None,
-                        help="budget unit S = pretrain steps; translate 0.75 S, finetune S // 2, direct by "
+                        help="budget unit S = pretrain steps; translate 0.75 S, finetune S // 2 (S // 4 in cpu), direct by "
                              "--direct-budget (default 32: translate 24, pretrain 32, finetune 16, direct 48)")
     parser.add_argument("--direct-budget", default="updates", choices=["updates", "seconds"],
                         help="updates: direct = pretrain + finetune generator updates (default); seconds: as many "

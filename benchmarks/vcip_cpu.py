@@ -417,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="train the direct route in a second process (same threads) beside the progressive "
                              "route: the whole run's wall time on a 2-core machine (row: wall_total_s)")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
-                        help="change one profile field (integers only), e.g. --set translator_width=16; the run "
+                        help="change one profile field (a number), e.g. --set translator_width=16 or --set finetune_lr=1e-4; the run "
                              "folder and the report name the change")
     args = parser.parse_args(argv)
     if args.threads is not None:
@@ -443,9 +443,10 @@ def main(argv: list[str] | None = None) -> int:
         changes = {}
         for item in args.set:
             field, _, value = item.partition("=")
-            if not value.lstrip("-").isdigit():
-                parser.error(f"--set {item}: expected FIELD=INTEGER, e.g. translator_width=16")
-            changes[field.strip()] = int(value)
+            try:
+                changes[field.strip()] = int(value) if value.lstrip("-").isdigit() else float(value)
+            except ValueError:
+                parser.error(f"--set {item}: expected FIELD=NUMBER, e.g. translator_width=16 or finetune_lr=1e-4")
         profile = profile.replace(**changes)   # keeps the name: the profile's recipe still applies
         variant = ",".join([f"{k}={v}" for k, v in changes.items()]
                            + ([f"threads={args.threads}"] if args.threads is not None else [])

@@ -68,12 +68,16 @@ def _add_training(p: argparse.ArgumentParser) -> None:
     o.add_argument("--width", type=int, default=None, help="MPFNet base width")
     o.add_argument("--depth", type=int, default=None, help="FEB depth (down-sampling levels)")
     o.add_argument("--batch", type=int, default=None, help="images per step")
-    o.add_argument("--lr", type=float, default=None, help="Adam learning rate of every optimizer")
+    o.add_argument("--lr", type=float, default=None,
+                   help="Adam learning rate of every optimizer (fine-tuning's too, unless --finetune-lr is given)")
+    o.add_argument("--finetune-lr", type=float, default=None,
+                   help="learning rate of fine-tuning's optimizers (default: the profile's; cpu: 0.0001)")
     o.add_argument("--crop", default=None, choices=["resize", "stored"],
                    help="resize: each whole image scaled to --size; stored: random --size crops at the stored "
                         "resolution (evaluation then at the stored resolution too)")
     o.add_argument("--pretrain-steps", type=int, default=None, metavar="N",
-                   help="pretrain steps; finetune = N // 2 and direct = N + N // 2 follow (the one budget rule)")
+                   help="pretrain steps; finetune (N // 2; N // 4 in cpu) and direct = N + finetune follow "
+                        "(the one budget rule)")
     o.add_argument("--translate-steps", type=int, default=None, metavar="N", help="translate steps")
     o.add_argument("--translate-warmup", type=int, default=None, metavar="N",
                    help="how many of the first translate steps are supervised warm-up steps of G_N2G (NIR -> the "
@@ -204,6 +208,11 @@ def _profile(args):
         if name != "crop" and not value > 0:
             raise ValueError(f"--{name.replace('image_size', 'size').replace('batch_size', 'batch')}: expected a "
                              f"positive number, got {value}")
+    finetune_lr = getattr(args, "finetune_lr", None)
+    if finetune_lr is not None and not 0 < finetune_lr < 1:
+        raise ValueError(f"--finetune-lr: expected a learning rate in (0, 1), got {finetune_lr}")
+    if finetune_lr is not None or "lr" in changes:   # --lr alone: every optimizer, fine-tuning's included
+        changes["finetune_lr"] = finetune_lr
     if changes:
         profile = profile.replace(**changes)
     pretrain_steps, translate_steps = getattr(args, "pretrain_steps", None), getattr(args, "translate_steps", None)
@@ -237,12 +246,14 @@ def _profile(args):
         print(f"data: {where.format(profile.image_size)}")
     warm = f" (the first {profile.translate_warmup} supervised)" if profile.translate_warmup else ""
     print(f"steps: translate {profile.translate_steps}{warm} / pretrain {profile.pretrain_steps} / finetune "
-          f"{profile.finetune_steps} / direct {profile.direct_steps}, batch {profile.batch_size}, lr {profile.lr:g}")
+          f"{profile.finetune_steps} / direct {profile.direct_steps}, batch {profile.batch_size}, lr {profile.lr:g}"
+          + (f" (fine-tuning {profile.finetune_lr:g})" if profile.finetune_lr is not None else ""))
     import torch
 
     on_gpu = (args.device or ("cuda" if torch.cuda.is_available() else "cpu")).startswith("cuda")
-    if profile.name != "smoke" and not on_gpu:
-        print(f"note: profile {profile.name} on a CPU will take many hours; the smoke profile is made for CPUs")
+    if profile.name not in ("smoke", "cpu") and not on_gpu:
+        print(f"note: profile {profile.name} on a CPU will take many hours; the smoke and cpu profiles are made "
+              "for CPUs")
     if not on_gpu and profile.image_size <= 64 and "OMP_NUM_THREADS" not in os.environ \
             and torch.get_num_threads() > 1:
         # The smoke networks are too small for intra-op threads to pay off, and on a CPU shared with other

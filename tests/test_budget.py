@@ -14,6 +14,17 @@ def test_equal_updates_is_the_default():
     assert stage_budget(5, 1) == {"translate_steps": 1, "pretrain_steps": 5, "finetune_steps": 2, "direct_steps": 7}
 
 
+def test_finetune_share_sets_the_fine_tuning_steps_and_the_direct_route_follows():
+    assert stage_budget(800, 1800, finetune_share=0.125) == {
+        "translate_steps": 1800, "pretrain_steps": 800, "finetune_steps": 100, "direct_steps": 900}
+    assert stage_budget(300, 10, finetune_share=0.125)["finetune_steps"] == 37        # floor, as pretrain // 2
+    assert stage_budget(3, 1, finetune_share=0.1)["finetune_steps"] == 1              # never 0
+    eighth = get_profile("smoke", verbose=False).replace(pretrain_steps=80, finetune_steps=10)
+    assert eighth.finetune_share == 0.125
+    for p in (eighth.scaled(0.5), eighth.with_budget(160), eighth.scaled(3)):
+        assert p.finetune_steps == p.pretrain_steps // 8 and p.direct_steps == p.pretrain_steps + p.finetune_steps
+
+
 def test_equal_seconds_gives_the_direct_route_the_progressive_routes_seconds():
     budget = stage_budget(400, 120, direct="seconds", step_seconds=SECONDS)
     # 120 * 2.5 + 400 * 0.44 + 200 * 3.29 = 1134 s, / 0.45 s per direct step
@@ -29,6 +40,8 @@ def test_equal_seconds_gives_the_direct_route_the_progressive_routes_seconds():
     ({"direct": "seconds", "step_seconds": {**SECONDS, "direct": 0}}, r"step_seconds\['direct'\]"),
     ({"direct": "seconds", "step_seconds": {**SECONDS, "pretrain": float("nan")}}, r"step_seconds\['pretrain'\]"),
     ({"step_seconds": SECONDS}, "only used with"),
+    ({"finetune_share": 0}, "finetune_share: expected a number in"),
+    ({"finetune_share": True}, "finetune_share: expected a number in"),
 ])
 def test_stage_budget_refuses_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -38,13 +51,16 @@ def test_stage_budget_refuses_bad_arguments(kwargs, match):
 def test_profiles_follow_the_rule_in_both_modes():
     cpu = get_profile("cpu", verbose=False)
     assert cpu.direct_steps == cpu.pretrain_steps + cpu.finetune_steps
+    assert cpu.finetune_share == 0.25                       # the cpu profile fine-tunes a quarter of pre-training
     fair = cpu.with_budget(400, 120, direct="seconds", step_seconds=SECONDS)
-    assert (fair.translate_steps, fair.pretrain_steps, fair.finetune_steps, fair.direct_steps) == (120, 400, 200, 2520)
+    # 120 * 2.5 + 400 * 0.44 + 100 * 3.29 = 805 s, / 0.45 s per direct step
+    assert (fair.translate_steps, fair.pretrain_steps, fair.finetune_steps, fair.direct_steps) == (120, 400, 100, 1789)
     half = cpu.scaled(0.5, direct="seconds", step_seconds=SECONDS)
-    assert (half.pretrain_steps, half.finetune_steps, half.translate_steps) == (200, 100, cpu.translate_steps // 2)
-    assert half.direct_steps == round((cpu.translate_steps // 2 * 2.5 + 200 * 0.44 + 100 * 3.29) / 0.45)
+    p2, f2 = cpu.pretrain_steps // 2, cpu.pretrain_steps // 8
+    assert (half.pretrain_steps, half.finetune_steps, half.translate_steps) == (p2, f2, cpu.translate_steps // 2)
+    assert half.direct_steps == round((cpu.translate_steps // 2 * 2.5 + p2 * 0.44 + f2 * 3.29) / 0.45)
     assert cpu.scaled(1) is cpu and cpu.scaled(1, direct="seconds", step_seconds=SECONDS).direct_steps == round(
-        (cpu.translate_steps * 2.5 + 400 * 0.44 + 200 * 3.29) / 0.45)
+        (cpu.translate_steps * 2.5 + cpu.pretrain_steps * 0.44 + cpu.finetune_steps * 3.29) / 0.45)
 
 
 def test_measured_step_costs_rank_the_stages():

@@ -236,3 +236,23 @@ def test_translate_warmup_option_starts_stage_1_with_supervised_steps(tiny, tmp_
     assert main(["train", "--stage", "translate", "--out", str(tmp_path / "r2"), "--device", "cpu",
                  "--translate-steps", "3", "--translate-warmup", "4"]) == 2
     _one_error_line(capsys, "--translate-warmup", "translate steps (3)")
+
+
+def test_finetune_lr_option_and_lr_alone_setting_every_stage(capsys):
+    import argparse
+
+    from course_lib.cli import _profile
+
+    def profile(**flags):
+        return _profile(argparse.Namespace(profile="cpu", **{"lr": None, "finetune_lr": None, "device": "cpu",
+                                                             **flags}))
+
+    assert profile().stage_lr == {"translate": 5e-4, "pretrain": 5e-4, "direct": 5e-4, "finetune": 1e-4}
+    out = capsys.readouterr().out
+    assert "lr 0.0005 (fine-tuning 0.0001)" in out and "many hours" not in out   # the cpu profile is made for CPUs
+    assert set(profile(lr=1e-3).stage_lr.values()) == {1e-3}          # --lr alone: every optimizer
+    assert profile(lr=1e-3, finetune_lr=2e-5).stage_lr["finetune"] == 2e-5
+    assert profile(finetune_lr=3e-5).stage_lr == {"translate": 5e-4, "pretrain": 5e-4, "direct": 5e-4,
+                                                  "finetune": 3e-5}
+    with pytest.raises(ValueError, match="--finetune-lr: expected a learning rate"):
+        profile(finetune_lr=0.0)

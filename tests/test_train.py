@@ -85,6 +85,26 @@ def _stop_at(step_to_stop):
     return callback
 
 
+def test_finetune_lr_sets_the_learning_rate_of_fine_tuning_only(tmp_path):
+    profile = _steps(2, checkpoint_every=100, finetune_lr=3e-5)
+    assert profile.stage_lr == {"translate": TINY.lr, "pretrain": TINY.lr, "direct": TINY.lr, "finetune": 3e-5}
+    assert TINY.stage_lr["finetune"] == TINY.lr                     # None: the profile's lr
+    lrs = {}
+    for stage, fn in (("translate", translate), ("pretrain", pretrain), ("finetune", finetune)):
+        if stage != "finetune":
+            fn(profile.replace(checkpoint_every=2), tmp_path, device="cpu")
+        with pytest.raises(TrainingInterrupted):        # an unfinished checkpoint keeps its optimizers
+            fn(profile, tmp_path / "paused" if stage != "finetune" else tmp_path, device="cpu",
+               callback=_stop_at(1))
+        folder = tmp_path / "paused" if stage != "finetune" else tmp_path
+        ckpt = load_checkpoint(folder / stage / "checkpoint.pt")
+        lrs[stage] = {g["lr"] for o in ckpt["optimizers"].values() for g in o["param_groups"]}
+    assert lrs == {"translate": {TINY.lr}, "pretrain": {TINY.lr}, "finetune": {3e-5}}
+    for bad in (0, 1.5, True, "1e-4"):
+        with pytest.raises(ValueError, match="finetune_lr"):
+            TINY.replace(finetune_lr=bad)
+
+
 def test_pretrain_resume_continues_the_same_trajectory(tmp_path):
     straight = pretrain(_steps(4), tmp_path / "a", device="cpu")
     with pytest.raises(TrainingInterrupted):
@@ -312,7 +332,8 @@ def test_stage_budget_is_the_one_rule_of_every_profile():
     from course_lib.train.profiles import stage_budget
 
     for profile in PROFILES.values():
-        assert stage_budget(profile.pretrain_steps, profile.translate_steps) == {
+        assert stage_budget(profile.pretrain_steps, profile.translate_steps,
+                            finetune_share=profile.finetune_share) == {
             k: getattr(profile, k) for k in ("translate_steps", "pretrain_steps", "finetune_steps", "direct_steps")}
     half = PROFILES["smoke"].scaled(0.5)
     assert (half.translate_steps, half.pretrain_steps, half.finetune_steps, half.direct_steps) == (8, 20, 10, 30)
@@ -617,7 +638,7 @@ def test_translate_warmup_is_checked_and_scaled_with_the_translate_steps():
     with pytest.raises(ValueError, match="translate_warmup: expected an integer >= 0"):
         TINY.replace(translate_warmup=-1)
     cpu = get_profile("cpu", verbose=False)
-    assert 0 < cpu.translate_warmup < cpu.translate_steps
+    assert 0 < cpu.translate_warmup <= cpu.translate_steps
     share = cpu.translate_warmup / cpu.translate_steps
     for p in (cpu.scaled(0.5), cpu.scaled(2.5), cpu.with_budget(200, 100), cpu.with_steps(10)):
         assert p.translate_warmup == round(p.translate_steps * share)

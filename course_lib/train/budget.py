@@ -86,7 +86,9 @@ def measure_step_seconds(profile: Profile | str | None = None, data: Any = None,
             warmup = min(profile.translate_warmup, profile.translate_steps) if stage == "translate" else 0
             if warmup:
                 # a warm-up step and a CycleGAN step cost differently: the stage's mean cost per step
-                cycle = timed(short.replace(translate_warmup=0), Path(folder) / "cycle-only")
+                # (a stage 1 of warm-up steps only, as the cpu profile's, has no CycleGAN step to time)
+                cycle = timed(short.replace(translate_warmup=0), Path(folder) / "cycle-only") \
+                    if warmup < profile.translate_steps else 0.0
                 warm = timed(short.replace(translate_warmup=steps))
                 seconds[stage] = (warmup * warm + (profile.translate_steps - warmup) * cycle) / profile.translate_steps
             else:

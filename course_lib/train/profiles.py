@@ -7,8 +7,9 @@ profile on a laptop CPU in a few minutes and the `paper` profile for days. Four 
   CPU use. Its numbers show that the code runs, not which method is better. Its learning rate is 1e-3, ten
   times the paper's, so that a few dozen steps visibly change the networks (a schedule choice, like the steps).
 * ``cpu``    - a laptop CPU on real data: 128 px crops at the stored resolution of VCIP 2020's 256 px images,
-  width 8, depth 3, batch 8, all three stages and the direct route in about half an hour on 2 cores
-  (``benchmarks/vcip_cpu.py`` measures time and quality).
+  width 8, depth 3, batch 8, all three stages and the direct route in under half an hour on 2 cores
+  (``benchmarks/vcip_cpu.py --parallel-routes`` measures time and quality). Stage 1 is supervised steps of G_N2G
+  only (NIR -> the pair's gray), fine-tuning a quarter of the pre-training steps at the paper's lr 1e-4.
 * ``course`` - one Colab T4-class GPU (16 GB): 256 px, mixed precision, batch 8. Sized for 372 training images
   and a free Colab session (``python benchmarks/course_sizes.py estimate`` prints the arithmetic): the colouriser
   F_G has width 24 (17.2 M parameters), the translators G_N2G / G_G2N width 16 (7.6 M each: a 1 -> 1 channel
@@ -26,8 +27,8 @@ profile on a laptop CPU in a few minutes and the `paper` profile for days. Four 
 Step budgets, the same rule in every profile (our choices, the paper gives neither), in one function,
 :func:`stage_budget`, which the profiles, the ablation panel and the benchmarks all use:
 
-* ``finetune_steps`` = ``pretrain_steps // 2``: the fine-tuning stage starts from two trained networks and only
-  has to adapt them to each other.
+* ``finetune_steps`` = ``pretrain_steps // 2`` (``// 4`` in ``cpu``: ``Profile.finetune_share``): the
+  fine-tuning stage starts from two trained networks and only has to adapt them to each other.
 * ``direct_steps`` = ``pretrain_steps + finetune_steps`` (equal *updates*, the default): the direct NIR -> RGB
   network gets as many generator updates as the progressive route's colorizer F_G receives in total
   (pre-training + fine-tuning), so the comparison is between routes, not between budgets. (It does not get the
@@ -79,6 +80,10 @@ class Profile:
             step runs six and two discriminators. A count of steps, not a fraction, so that a run trained in pieces
             (or extended later) keeps its schedule; the budget rules scale it with ``translate_steps``.
         lr: Adam learning rate of every optimizer (Section III.A: 1e-4).
+        finetune_lr: the learning rate of fine-tuning's optimizers (stage 3); ``None``: ``lr`` (the paper gives
+            one rate, 1e-4, for every stage). Fine-tuning starts from two trained stages and adds three GAN
+            terms; at the ``cpu`` profile's raised ``lr`` its validation PSNR swings by +-0.5 dB from one
+            measurement to the next.
         amp: mixed precision (torch.autocast float16 + GradScaler); only takes effect on CUDA.
         num_train: training images (spectral scenes rendered, or the first images of a folder dataset).
         num_test: held-out images for evaluation.
@@ -113,6 +118,7 @@ class Profile:
     crop: str = "resize"
     translator_width: int | None = None
     translate_warmup: int = 0
+    finetune_lr: float | None = None
 
     def __post_init__(self):
         if self.crop not in CROP_MODES:
@@ -120,6 +126,17 @@ class Profile:
         if isinstance(self.translate_warmup, bool) or not isinstance(self.translate_warmup, int) \
                 or self.translate_warmup < 0:
             raise ValueError(f"Profile.translate_warmup: expected an integer >= 0, got {self.translate_warmup!r}")
+        if self.finetune_lr is not None and (isinstance(self.finetune_lr, bool)
+                                             or not isinstance(self.finetune_lr, (int, float))
+                                             or not 0 < self.finetune_lr < 1):
+            raise ValueError(f"Profile.finetune_lr: expected None or a learning rate in (0, 1), got "
+                             f"{self.finetune_lr!r}")
+
+    @property
+    def stage_lr(self) -> dict[str, float]:
+        """The learning rate of each stage's optimizers."""
+        return {"translate": self.lr, "pretrain": self.lr, "direct": self.lr,
+                "finetune": self.lr if self.finetune_lr is None else float(self.finetune_lr)}
 
     def replace(self, **changes) -> "Profile":
         """A copy with some fields changed, e.g. ``profile.replace(batch_size=2)``."""
@@ -144,14 +161,22 @@ class Profile:
             return 0
         return min(translate_steps, round(translate_steps * self.translate_warmup / max(1, self.translate_steps)))
 
+    @property
+    def finetune_share(self) -> float:
+        """Fine-tuning steps per pre-training step (1/2 in every profile but ``cpu``, 1/4): what :meth:`with_budget` and
+        :meth:`scaled` keep when they resize a profile."""
+        return self.finetune_steps / max(1, self.pretrain_steps)
+
     def with_budget(self, pretrain_steps: int, translate_steps: int | None = None, direct: str = "updates",
                     step_seconds: dict[str, float] | None = None) -> "Profile":
         """A copy whose stage steps follow :func:`stage_budget` from ``pretrain_steps`` (``translate_steps``
-        default: this profile's translate/pretrain ratio applied to ``pretrain_steps``; ``direct`` and
-        ``step_seconds``: how the direct route is sized, see :func:`stage_budget`)."""
+        default: this profile's translate/pretrain ratio applied to ``pretrain_steps``; fine-tuning keeps this
+        profile's :attr:`finetune_share`; ``direct`` and ``step_seconds``: how the direct route is sized, see
+        :func:`stage_budget`)."""
         if translate_steps is None:
             translate_steps = max(1, round(pretrain_steps * self.translate_steps / max(1, self.pretrain_steps)))
-        budget = stage_budget(pretrain_steps, translate_steps, direct, step_seconds)
+        budget = stage_budget(pretrain_steps, translate_steps, direct, step_seconds,
+                              finetune_share=self.finetune_share)
         longest = max(budget.values())
         return self.replace(**budget, sample_every=min(self.sample_every, longest),
                             checkpoint_every=min(self.checkpoint_every, longest),
@@ -180,11 +205,14 @@ STAGES = ("translate", "pretrain", "finetune", "direct")
 
 
 def stage_budget(pretrain_steps: int, translate_steps: int, direct: str = "updates",
-                 step_seconds: dict[str, float] | None = None) -> dict[str, int]:
+                 step_seconds: dict[str, float] | None = None, finetune_share: float = 0.5) -> dict[str, int]:
     """The one budget rule of every profile, the ablation panel and the benchmarks (our choice; the paper
     gives none). Returns the four ``*_steps`` fields of :class:`Profile`.
 
-    * ``finetune = pretrain // 2``: fine-tuning adapts two trained networks to each other.
+    * ``finetune = floor(pretrain * finetune_share)``, at least 1: fine-tuning adapts two trained networks to
+      each other. ``finetune_share`` is 1/2 (``pretrain // 2``) in every profile but ``cpu`` (1/4: on a CPU a
+      fine-tuning step costs about seven pre-training steps, and measured on VCIP 2020 the route gained more
+      from pre-training longer than from fine-tuning longer; see the ``cpu`` profile).
     * The translator's steps are set separately: they train two other 1 -> 1 networks.
     * ``direct="updates"`` (the default): ``direct = pretrain + finetune``, the direct network gets as many
       generator updates as the progressive route's colouriser F_G receives in all. Equal updates, not equal cost:
@@ -201,7 +229,10 @@ def stage_budget(pretrain_steps: int, translate_steps: int, direct: str = "updat
             raise ValueError(f"{name}: expected a positive integer, got {value!r}")
     if direct not in BUDGET_MODES:
         raise ValueError(f"direct: expected one of {list(BUDGET_MODES)}, got {direct!r}")
-    finetune = max(1, pretrain_steps // 2)
+    if isinstance(finetune_share, bool) or not isinstance(finetune_share, (int, float)) \
+            or not 0 < finetune_share <= 10:
+        raise ValueError(f"finetune_share: expected a number in (0, 10], got {finetune_share!r}")
+    finetune = max(1, math.floor(pretrain_steps * finetune_share + 1e-9))
     steps = {"translate_steps": translate_steps, "pretrain_steps": pretrain_steps, "finetune_steps": finetune}
     if direct == "updates":
         if step_seconds is not None:
@@ -243,15 +274,18 @@ PROFILES: dict[str, Profile] = {
         **stage_budget(5000, 3000),
         lr=1e-4, amp=True, num_train=372, num_test=28, sample_every=250, log_every=10, checkpoint_every=250,
     ),
-    # A laptop CPU (2 cores) on real data (VCIP 2020): the three stages and the direct route in about half an
-    # hour (measured: benchmarks/vcip_cpu.py). 128 px crops at the stored 256 px resolution (crop="stored"),
-    # batch 8, lr 5e-4 (5x the paper's, so that a few hundred steps move the networks; 2e-3 was no
-    # better in a one-seed probe: `python benchmarks/probes.py direct --root DIR --lr 2e-3`). The translator gets few steps because one translate step costs about six colouriser steps
-    # (six generator passes), and finetune steps seven.
+    # A laptop CPU (2 cores) on real data (VCIP 2020): the three stages and the direct route in under half an
+    # hour (measured: benchmarks/vcip_cpu.py --parallel-routes). 128 px crops at the stored 256 px resolution
+    # (crop="stored"), batch 8, lr 5e-4 (5x the paper's, so that a few hundred steps move the networks; 2e-3 was no
+    # better in a one-seed probe: `python benchmarks/probes.py direct --root DIR --lr 2e-3`). Stage 1 is 1800
+    # supervised steps of G_N2G (NIR -> the pair's gray; no CycleGAN step before fine-tuning: the CycleGAN steps
+    # at the end of stage 1 pulled the translator's gray away from the truth); fine-tuning a quarter of the
+    # pre-training steps (a finetune step costs about seven pretrain steps) at the paper's lr 1e-4, where at 5e-4
+    # its validation PSNR swung by +-0.5 dB. Probes behind each choice: benchmarks/results/vcip_cpu/probe_*.md.
     "cpu": Profile(
         name="cpu", image_size=128, width=8, depth=3, batch_size=8,
-        **stage_budget(400, 700), translate_warmup=630, lr=5e-4, amp=False, num_train=372, num_test=18, sample_every=200,
-        log_every=10, checkpoint_every=100, crop="stored",
+        **stage_budget(800, 1800, finetune_share=0.25), translate_warmup=1800, lr=5e-4, finetune_lr=1e-4,
+        amp=False, num_train=372, num_test=18, sample_every=200, log_every=10, checkpoint_every=100, crop="stored",
     ),
     "paper": _paper_profile(),
 }

@@ -20,7 +20,8 @@ Choices the paper leaves open (DESIGN.md sections 3-4):
   no image pool (CycleGAN pools images; pooling feature maps would make checkpoints large) and can be switched
   off (``use_feat_disc=False``, an ablation).
 * Fresh Adam optimizers (the pretrained stages' optimizer states are not carried over): one for the three
-  generators (G_N2G, G_G2N, F_G), one for the three discriminators.
+  generators (G_N2G, G_G2N, F_G), one for the three discriminators, at ``Profile.finetune_lr`` (default: the
+  profile's ``lr``).
 * Steps: the paper does not say; the profiles use half the pre-training steps (see ``profiles.py``).
 """
 
@@ -159,8 +160,8 @@ def finetune(profile: Profile | str | None = None, out_dir: str | os.PathLike = 
         nets["d_feat"] = d_feat = run.build("d_feat", feature_disc_spec(feat_channels, profile, config))
         discriminators.append(d_feat)
     opt_g = torch.optim.Adam(itertools.chain(g_n2g.parameters(), g_g2n.parameters(), f_g.parameters()),
-                             lr=profile.lr, betas=tuple(config.betas))
-    opt_d = torch.optim.Adam(itertools.chain(*(d.parameters() for d in discriminators)), lr=profile.lr,
+                             lr=profile.stage_lr["finetune"], betas=tuple(config.betas))
+    opt_d = torch.optim.Adam(itertools.chain(*(d.parameters() for d in discriminators)), lr=profile.stage_lr["finetune"],
                              betas=tuple(config.betas))
     scaler = make_scaler(profile, device)
     pool_n, pool_g = ImagePool(config.pool_size, seed=config.seed), ImagePool(config.pool_size, seed=config.seed + 1)
