@@ -19,8 +19,8 @@ def test_finetune_share_sets_the_fine_tuning_steps_and_the_direct_route_follows(
         "translate_steps": 1800, "pretrain_steps": 800, "finetune_steps": 100, "direct_steps": 900}
     assert stage_budget(300, 10, finetune_share=0.125)["finetune_steps"] == 37        # floor, as pretrain // 2
     assert stage_budget(3, 1, finetune_share=0.1)["finetune_steps"] == 1              # never 0
-    eighth = get_profile("smoke", verbose=False).replace(pretrain_steps=80, finetune_steps=10)
-    assert eighth.finetune_share == 0.125
+    eighth = get_profile("smoke", verbose=False).replace(pretrain_steps=80, finetune_steps=10, finetune_share=0.125)
+    assert get_profile("smoke", verbose=False).finetune_share == 0.5
     for p in (eighth.scaled(0.5), eighth.with_budget(160), eighth.scaled(3)):
         assert p.finetune_steps == p.pretrain_steps // 8 and p.direct_steps == p.pretrain_steps + p.finetune_steps
 
@@ -42,6 +42,7 @@ def test_equal_seconds_gives_the_direct_route_the_progressive_routes_seconds():
     ({"step_seconds": SECONDS}, "only used with"),
     ({"finetune_share": 0}, "finetune_share: expected a number in"),
     ({"finetune_share": True}, "finetune_share: expected a number in"),
+    ({"finetune_share": 11}, "finetune_share: expected a number in"),
 ])
 def test_stage_budget_refuses_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):

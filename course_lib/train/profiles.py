@@ -80,6 +80,8 @@ class Profile:
             step runs six and two discriminators. A count of steps, not a fraction, so that a run trained in pieces
             (or extended later) keeps its schedule; the budget rules scale it with ``translate_steps``.
         lr: Adam learning rate of every optimizer (Section III.A: 1e-4).
+        finetune_share: fine-tuning steps per pre-training step in the budget rule (:func:`stage_budget`):
+            1/2 in every profile but ``cpu`` (1/4). :meth:`with_budget` and :meth:`scaled` size fine-tuning with it.
         finetune_lr: the learning rate of fine-tuning's optimizers (stage 3); ``None``: ``lr`` (the paper gives
             one rate, 1e-4, for every stage). Fine-tuning starts from two trained stages and adds three GAN
             terms; at the ``cpu`` profile's raised ``lr`` its validation PSNR swings by +-0.5 dB from one
@@ -119,6 +121,7 @@ class Profile:
     translator_width: int | None = None
     translate_warmup: int = 0
     finetune_lr: float | None = None
+    finetune_share: float = 0.5
 
     def __post_init__(self):
         if self.crop not in CROP_MODES:
@@ -126,6 +129,9 @@ class Profile:
         if isinstance(self.translate_warmup, bool) or not isinstance(self.translate_warmup, int) \
                 or self.translate_warmup < 0:
             raise ValueError(f"Profile.translate_warmup: expected an integer >= 0, got {self.translate_warmup!r}")
+        if isinstance(self.finetune_share, bool) or not isinstance(self.finetune_share, (int, float)) \
+                or not 0 < self.finetune_share <= 10:
+            raise ValueError(f"Profile.finetune_share: expected a number in (0, 10], got {self.finetune_share!r}")
         if self.finetune_lr is not None and (isinstance(self.finetune_lr, bool)
                                              or not isinstance(self.finetune_lr, (int, float))
                                              or not 0 < self.finetune_lr < 1):
@@ -160,12 +166,6 @@ class Profile:
         if not self.translate_warmup:
             return 0
         return min(translate_steps, round(translate_steps * self.translate_warmup / max(1, self.translate_steps)))
-
-    @property
-    def finetune_share(self) -> float:
-        """Fine-tuning steps per pre-training step (1/2 in every profile but ``cpu``, 1/4): what :meth:`with_budget` and
-        :meth:`scaled` keep when they resize a profile."""
-        return self.finetune_steps / max(1, self.pretrain_steps)
 
     def with_budget(self, pretrain_steps: int, translate_steps: int | None = None, direct: str = "updates",
                     step_seconds: dict[str, float] | None = None) -> "Profile":
@@ -284,7 +284,8 @@ PROFILES: dict[str, Profile] = {
     # its validation PSNR swung by +-0.5 dB. Probes behind each choice: benchmarks/results/vcip_cpu/probe_*.md.
     "cpu": Profile(
         name="cpu", image_size=128, width=8, depth=3, batch_size=8,
-        **stage_budget(800, 1800, finetune_share=0.25), translate_warmup=1800, lr=5e-4, finetune_lr=1e-4,
+        **stage_budget(800, 1800, finetune_share=0.25), finetune_share=0.25, translate_warmup=1800, lr=5e-4,
+        finetune_lr=1e-4,
         amp=False, num_train=372, num_test=18, sample_every=200, log_every=10, checkpoint_every=100, crop="stored",
     ),
     "paper": _paper_profile(),
