@@ -7,6 +7,7 @@ one seed, a few hundred steps, one thread). Each prints JSON lines as it goes.
                                                                                 # --alpha 0 (pure L1), --norm none
     python benchmarks/probes.py supervised-translator --root DIR --colouriser RUN/pretrain --steps 600
     python benchmarks/probes.py colouriser --root DIR --alpha 0.84 --steps 800  # stage 2 alone; also --alpha 0.5
+    python benchmarks/probes.py finetune --root DIR --from RUN --steps 200 --no-feat-disc   # stage 3 again
 
 * ``translator``: stage 1 (``course_lib.train.translate``) at the cpu profile's sizes; after each quarter of the
   steps, its gray on the 18 validation pairs against the true gray (PSNR, correlation, std).
@@ -17,6 +18,10 @@ one seed, a few hundred steps, one thread). Each prints JSON lines as it goes.
 * ``colouriser``: stage 2 (``course_lib.train.pretrain``, F_G on gray versions of the training images) with the
   SSIM weight ``--alpha`` of L_mix; after each quarter of the steps, F_G on the validation pairs' true grays (the
   stage-2 oracle): PSNR / SSIM / AE and colourfulness against the ground truth's.
+* ``finetune``: stage 3 of the ``cpu`` profile again, starting from the translate/ and pretrain/ stages of a
+  ``vcip_cpu.py`` run folder (``--from``, copied, not changed), with D_G^feat switched off (``--no-feat-disc``) or
+  its weight lambda_2 changed (``--lambda-feat``), ``--steps`` steps in one piece; the progressive route's
+  validation scores and colourfulness at the end.
 
 Run folders go to ``--out`` (default ``runs/probes``).
 """
@@ -133,9 +138,35 @@ def probe_colouriser(args, profile) -> None:
                           "colourfulness": round(float(colourfulness(out).mean()), 1)}), flush=True)
 
 
+def probe_finetune(args, profile) -> None:
+    import shutil
+
+    from course_lib.train import finetune
+
+    val, nir, _, _ = _val(args.root)
+    config = default_config("finetune", profile)
+    config = dataclasses.replace(config, use_feat_disc=not args.no_feat_disc,
+                                 weights=dataclasses.replace(config.weights, lambda_feat=args.lambda_feat))
+    source = Path(getattr(args, "from"))
+    name = f"finetune-{source.name}-" + ("nofeat" if args.no_feat_disc else f"feat{args.lambda_feat:g}")
+    out = args.out / name
+    for stage in ("translate", "pretrain"):
+        if not (out / stage).exists():
+            shutil.copytree(source / stage, out / stage)
+    t0 = time.process_time()
+    r = finetune(profile.replace(finetune_steps=args.steps), out, args.root, config)   # one piece: Adam unbroken
+    with torch.no_grad():
+        cf = float(colourfulness(r.colorizer(nir)).mean())
+    s = evaluate(r.colorizer, val, lpips=False).summary
+    print(json.dumps({"step": r.step, "feat_disc": not args.no_feat_disc, "lambda_feat": args.lambda_feat,
+                      "cpu_s": round(time.process_time() - t0), "psnr": round(s["psnr"][0], 2),
+                      "ssim": round(s["ssim"][0], 3), "ae": round(s["ae"][0], 2), "colourfulness": round(cf, 1)}),
+          flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("probe", choices=["translator", "direct", "supervised-translator", "colouriser"])
+    parser.add_argument("probe", choices=["translator", "direct", "supervised-translator", "colouriser", "finetune"])
     parser.add_argument("--root", required=True, type=Path, help="VCIP 2020 folder")
     parser.add_argument("--out", default=Path("runs/probes"), type=Path)
     parser.add_argument("--steps", type=int, default=120)
@@ -144,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--alpha", type=float, default=0.84, help="direct, colouriser: SSIM weight of L_mix")
     parser.add_argument("--norm", default="instance", choices=["instance", "batch", "none"])
     parser.add_argument("--colouriser", default=None, help="supervised-translator: a pretrain stage folder")
+    parser.add_argument("--from", default=None, help="finetune: a vcip_cpu.py run folder (translate/, pretrain/)")
+    parser.add_argument("--no-feat-disc", action="store_true", help="finetune: without D_G^feat")
+    parser.add_argument("--lambda-feat", type=float, default=1.0, help="finetune: lambda_2 of Eq. (5)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     profile = get_profile("cpu", verbose=False).replace(lr=args.lr, sample_every=10**6, checkpoint_every=10**6)
@@ -153,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
         probe_direct(args, profile)
     elif args.probe == "colouriser":
         probe_colouriser(args, profile)
+    elif args.probe == "finetune":
+        if getattr(args, "from") is None:
+            parser.error("finetune needs --from RUN (a vcip_cpu.py run folder)")
+        probe_finetune(args, profile)
     else:
         if args.colouriser is None:
             parser.error("supervised-translator needs --colouriser RUN/pretrain")
