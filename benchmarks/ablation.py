@@ -602,8 +602,8 @@ def parse_args(argv):
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
     parser.add_argument("--profile", default="smoke", help="base profile (default smoke: batch 4, width 8, depth 3)")
     parser.add_argument("--steps", type=int, default=None,
-                        help="budget unit S = pretrain steps; translate 0.75 S, finetune S // 2 (S // 4 in cpu), direct by "
-                             "--direct-budget (default 32: translate 24, pretrain 32, finetune 16, direct 48)")
+                        help="budget unit S = pretrain steps; translate 0.75 S, finetune S // 2 (S // 4 in cpu), "
+                             "direct by --direct-budget (default 32: translate 24, pretrain 32, finetune 16, direct 48)")
     parser.add_argument("--direct-budget", default="updates", choices=["updates", "seconds"],
                         help="updates: direct = pretrain + finetune generator updates (default); seconds: as many "
                              "CPU-seconds as the whole progressive route, from step costs measured once and kept "

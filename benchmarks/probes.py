@@ -17,7 +17,8 @@ one seed, a few hundred steps, one thread). Each prints JSON lines as it goes.
   fine-tuning; validation scores every 200 steps.
 * ``colouriser``: stage 2 (``course_lib.train.pretrain``, F_G on gray versions of the training images) with the
   SSIM weight ``--alpha`` of L_mix; after each quarter of the steps, F_G on the validation pairs' true grays (the
-  stage-2 oracle): PSNR / SSIM / AE and colourfulness against the ground truth's.
+  stage-2 oracle): PSNR / SSIM / AE and colourfulness against the ground truth's. Each quarter continues the
+  finished stage with a fresh Adam (as ``translator`` does), so the curve is not one uninterrupted run.
 * ``finetune``: stage 3 of the ``cpu`` profile again, starting from the translate/ and pretrain/ stages of a
   ``vcip_cpu.py`` run folder (``--from``, copied, not changed), with D_G^feat switched off (``--no-feat-disc``) or
   its weight lambda_2 changed (``--lambda-feat``), ``--steps`` steps in one piece; the progressive route's

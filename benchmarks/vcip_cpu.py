@@ -417,8 +417,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="train the direct route in a second process (same threads) beside the progressive "
                              "route: the whole run's wall time on a 2-core machine (row: wall_total_s)")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
-                        help="change one profile field (a number), e.g. --set translator_width=16 or --set finetune_lr=1e-4; the run "
-                             "folder and the report name the change")
+                        help="change one profile field (a number), e.g. --set translator_width=16 or --set "
+                             "finetune_lr=1e-4; the run folder and the report name the change")
     args = parser.parse_args(argv)
     if args.threads is not None:
         if args.threads < 1:

@@ -247,12 +247,14 @@ def test_finetune_lr_option_and_lr_alone_setting_every_stage(capsys):
         return _profile(argparse.Namespace(profile="cpu", **{"lr": None, "finetune_lr": None, "device": "cpu",
                                                              **flags}))
 
-    assert profile().stage_lr == {"translate": 5e-4, "pretrain": 5e-4, "direct": 5e-4, "finetune": 1e-4}
+    def rates(p):
+        return p.lr, p.finetune_lr
+
+    assert rates(profile()) == (5e-4, 1e-4)
     out = capsys.readouterr().out
     assert "lr 0.0005 (fine-tuning 0.0001)" in out and "many hours" not in out   # the cpu profile is made for CPUs
-    assert set(profile(lr=1e-3).stage_lr.values()) == {1e-3}          # --lr alone: every optimizer
-    assert profile(lr=1e-3, finetune_lr=2e-5).stage_lr["finetune"] == 2e-5
-    assert profile(finetune_lr=3e-5).stage_lr == {"translate": 5e-4, "pretrain": 5e-4, "direct": 5e-4,
-                                                  "finetune": 3e-5}
+    assert rates(profile(lr=1e-3)) == (1e-3, None)              # --lr alone: every optimizer, fine-tuning's too
+    assert rates(profile(lr=1e-3, finetune_lr=2e-5)) == (1e-3, 2e-5)
+    assert rates(profile(finetune_lr=3e-5)) == (5e-4, 3e-5)
     with pytest.raises(ValueError, match="--finetune-lr: expected a learning rate"):
         profile(finetune_lr=0.0)

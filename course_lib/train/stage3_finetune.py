@@ -22,7 +22,8 @@ Choices the paper leaves open (DESIGN.md sections 3-4):
 * Fresh Adam optimizers (the pretrained stages' optimizer states are not carried over): one for the three
   generators (G_N2G, G_G2N, F_G), one for the three discriminators, at ``Profile.finetune_lr`` (default: the
   profile's ``lr``).
-* Steps: the paper does not say; the profiles use half the pre-training steps (see ``profiles.py``).
+* Steps: the paper does not say; the profiles use half the pre-training steps, ``cpu`` a quarter
+  (``Profile.finetune_share``, see ``profiles.py``).
 """
 
 from __future__ import annotations
@@ -159,9 +160,10 @@ def finetune(profile: Profile | str | None = None, out_dir: str | os.PathLike = 
         feat_channels = 3 * config.scales if config.feat_source == "outputs" else profile.width
         nets["d_feat"] = d_feat = run.build("d_feat", feature_disc_spec(feat_channels, profile, config))
         discriminators.append(d_feat)
+    lr = profile.lr if profile.finetune_lr is None else profile.finetune_lr
     opt_g = torch.optim.Adam(itertools.chain(g_n2g.parameters(), g_g2n.parameters(), f_g.parameters()),
-                             lr=profile.stage_lr["finetune"], betas=tuple(config.betas))
-    opt_d = torch.optim.Adam(itertools.chain(*(d.parameters() for d in discriminators)), lr=profile.stage_lr["finetune"],
+                             lr=lr, betas=tuple(config.betas))
+    opt_d = torch.optim.Adam(itertools.chain(*(d.parameters() for d in discriminators)), lr=lr,
                              betas=tuple(config.betas))
     scaler = make_scaler(profile, device)
     pool_n, pool_g = ImagePool(config.pool_size, seed=config.seed), ImagePool(config.pool_size, seed=config.seed + 1)
