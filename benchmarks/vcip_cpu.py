@@ -11,6 +11,8 @@ validation pairs at their stored 256 px.
                                   # wall time: the direct route trains in a second process beside the progressive one
     python benchmarks/vcip_cpu.py --root DIR --routes direct --direct-budget seconds   # the direct route given the
                                                   # progressive route's CPU-seconds (joins the table of the same seeds)
+    python benchmarks/vcip_cpu.py --root DIR --routes progressive --switch sccm=False   # the ablation: one part of
+                                  # MPFNet switched off in every network of the route (course_lib.course.ablation)
 
 What it records per seed (``runs/vcip_cpu/<profile>-f<fraction>-s<seed>/``, resumable; one JSON row per run in
 ``benchmarks/results/vcip_cpu/rows.jsonl``):
@@ -151,23 +153,49 @@ def _in_pieces(train_fn, stage: str, total: int, points: int, out: Path, measure
     return result, curve, cpu, wall
 
 
-def _direct_elsewhere(root: Path, profile, seed: int, points: int, out: Path, threads: int) -> dict:
+def switch_overrides(items: list[str]) -> tuple[dict, str]:
+    """``--switch NAME=VALUE`` items -> (the training-config overrides of those ablation switches, a label such as
+    ``sccm=False``). Names and values are those of ``course_lib.course.ablation.SWITCH_CHOICES`` (the route is
+    chosen with ``--routes``); a wrong one raises ValueError naming the item and what was expected."""
+    from course_lib.course.ablation import FULL_MODEL, SWITCH_CHOICES, AblationSwitches
+
+    values: dict = {}
+    for item in items:
+        name, sep, text = (part.strip() for part in item.partition("="))
+        if not sep or name not in SWITCH_CHOICES or name == "route":
+            choices = ", ".join(f"{k}={'|'.join(map(str, v))}" for k, v in SWITCH_CHOICES.items() if k != "route")
+            raise ValueError(f"--switch {item}: expected NAME=VALUE with one of {choices}")
+        parsed = {"True": True, "False": False}.get(text, int(text) if text.isdigit() else text)
+        if parsed not in SWITCH_CHOICES[name]:
+            raise ValueError(f"--switch {item}: {name} takes one of {list(SWITCH_CHOICES[name])}, got {text!r}")
+        values[name] = parsed
+    full, changed = FULL_MODEL.overrides(), AblationSwitches(**values).overrides()
+    overrides = {k: v for k, v in changed.items() if k != "seed" and v != full[k]}
+    return overrides, ",".join(f"{k}={v}" for k, v in values.items() if v != SWITCH_CHOICES[k][0])
+
+
+def _direct_elsewhere(root: Path, profile, seed: int, points: int, out: Path, threads: int,
+                      overrides: dict | None = None) -> dict:
     """The direct route of one seed, in a process of its own (``--parallel-routes``): the row's direct fields."""
     from course_lib.train import make_configs
 
     torch.set_num_threads(threads)
     row: dict = {}
-    _direct_route(row, {}, root, profile, points, out, make_configs(profile, seed=seed), Held(root))
+    _direct_route(row, {}, root, profile, points, out, make_configs(profile, seed=seed, **(overrides or {})),
+                  Held(root))
     return row
 
 
 def run_seed(root: Path, profile, seed: int, fraction: float, points: int, runs: Path, held: Held,
-             variant: str = "", routes: str = "both", parallel: bool = False) -> dict:
+             variant: str = "", routes: str = "both", parallel: bool = False, overrides: dict | None = None) -> dict:
+    """Train and measure one seed. ``routes``: ``both``, ``direct`` or ``progressive``; ``overrides``: training-config
+    fields set in every stage (the ablation switches of ``--switch``, named in ``variant``)."""
     from course_lib.train import make_configs
 
     started = time.time()
     out = runs / f"{profile.name}-f{fraction:g}{'-' + variant if variant else ''}-s{seed}"
-    configs = make_configs(profile, seed=seed)  # the profile's recipe (PROFILE_RECIPES), e.g. cpu: paired L1
+    # the profile's recipe (PROFILE_RECIPES, e.g. cpu: paired L1), then the switches
+    configs = make_configs(profile, seed=seed, **(overrides or {}))
     row = {"profile": profile.name, "fraction": fraction, "seed": seed, "variant": variant, "points": points,
            "pauses_keep_optimizer": True, "budget": {
         k: getattr(profile, k) for k in ("translate_steps", "pretrain_steps", "finetune_steps", "direct_steps")},
@@ -176,12 +204,13 @@ def run_seed(root: Path, profile, seed: int, fraction: float, points: int, runs:
     if routes == "direct":
         return _direct_route(row, timing, root, profile, points, out, configs, held)
     elsewhere = None
-    if parallel:   # the direct route trains in a second process while this one trains the progressive route
+    if parallel and routes == "both":   # the direct route trains in a second process beside the progressive one
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-        elsewhere = pool.submit(_direct_elsewhere, root, profile, seed, points, out, torch.get_num_threads())
+        elsewhere = pool.submit(_direct_elsewhere, root, profile, seed, points, out, torch.get_num_threads(),
+                                overrides)
         pool.shutdown(wait=False)
 
     t, row["curve_translate"], *timing["translate"] = _in_pieces(
@@ -209,6 +238,10 @@ def run_seed(root: Path, profile, seed: int, fraction: float, points: int, runs:
     with torch.no_grad():
         row["translator_after_stage3"] = held.gray_stats(torch.cat([fin.colorizer.translate(held.nir[i:i + 6])
                                                                      for i in range(0, len(held.nir), 6)]))
+    if routes == "progressive":
+        row["timing"] = {k: {"cpu_s": v[0], "wall_s": v[1]} for k, v in timing.items()}
+        row["machine"] = machine()
+        return row
     if elsewhere is None:
         return _direct_route(row, timing, root, profile, points, out, configs, held)
     direct = elsewhere.result()
@@ -236,6 +269,64 @@ def _group_variant(row: dict) -> str:
     """The row's variant without ``parallel`` (where the direct route trained changes no weight: tested), so that
     runs of one recipe share a table whichever way they were run."""
     return ",".join(v for v in (row.get("variant") or "").split(",") if v and v != "parallel")
+
+
+def _switches_of(row: dict) -> str:
+    """The ablation switches (``--switch``) in the row's variant, e.g. ``sccm=False``; "" for the full model."""
+    from course_lib.course.ablation import SWITCH_CHOICES
+
+    return ",".join(v for v in _group_variant(row).split(",") if v.partition("=")[0] in SWITCH_CHOICES)
+
+
+def _without_switches(variant: str) -> str:
+    from course_lib.course.ablation import SWITCH_CHOICES
+
+    return ",".join(v for v in variant.split(",") if v and v.partition("=")[0] not in SWITCH_CHOICES)
+
+
+def ablation_table(groups: dict[tuple, list[dict]], references: dict) -> list[str]:
+    """Markdown lines: every switched group (``--switch``) beside the full model of the same profile, fraction and
+    other settings, with the per-seed PSNR difference (seeds both have), the diagnostics and the references."""
+    lines: list[str] = []
+    bases = sorted({(p, f, _without_switches(v)) for (p, f, v) in groups if v != _without_switches(v)})
+    for profile, fraction, rest in bases:
+        full = groups.get((profile, fraction, rest))
+        if not full:
+            continue
+        switched = {v: rs for (p, f, v), rs in sorted(groups.items())
+                    if (p, f) == (profile, fraction) and v != rest and _without_switches(v) == rest}
+        lines += [f"## Ablation: profile `{profile}`, budget fraction {fraction:g}" + (f" ({rest})" if rest else ""),
+                  "", "Each row switches one part of MPFNet off in every network of the progressive route "
+                  "(`--routes progressive --switch NAME=VALUE`, `course_lib.course.ablation`); Δ PSNR is the mean ± "
+                  "std over the seeds both rows have of (switched − full model), seed by seed.", "",
+                  "| configuration | seeds | PSNR (↑) | Δ PSNR | SSIM (↑) | AE (↓) | colourfulness | translator gray "
+                  "after stage 3 (dB) | F_G on true grays (dB) |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        by_seed = {r["seed"]: r for r in full}
+        for label, rs in [("**full model** (progressive)", full)] + [(v.replace(rest, "").strip(","), rs)
+                                                                     for v, rs in switched.items()]:
+            deltas = [r["progressive"]["psnr"] - by_seed[r["seed"]]["progressive"]["psnr"] for r in rs
+                      if r["seed"] in by_seed]
+            lines.append(f"| {label} | {', '.join(str(r['seed']) for r in rs)} | " + " | ".join(
+                [_mean_std([r["progressive"]["psnr"] for r in rs]),
+                 "" if rs is full else (_mean_std(deltas) if deltas else "n/a"),
+                 _mean_std([r["progressive"]["ssim"] for r in rs], 3),
+                 _mean_std([r["progressive"]["ae"] for r in rs]),
+                 _mean_std([r["progressive"]["colourfulness"] for r in rs], 1),
+                 _mean_std([r["translator_after_stage3"]["psnr"] for r in rs]),
+                 _mean_std([r["oracle"]["psnr"] for r in rs])]) + " |")
+        if all("direct" in r for r in full):
+            lines.append(f"| direct route, same MPFNet, equal updates | {', '.join(str(r['seed']) for r in full)} | "
+                         + " | ".join([_mean_std([r["direct"]["psnr"] for r in full]), _mean_std(
+                             [r["direct"]["psnr"] - r["progressive"]["psnr"] for r in full]),
+                             _mean_std([r["direct"]["ssim"] for r in full], 3),
+                             _mean_std([r["direct"]["ae"] for r in full]),
+                             _mean_std([r["direct"]["colourfulness"] for r in full], 1), "", ""]) + " |")
+        for name in ("mean training colour", "NIR copied to RGB"):
+            ref = references[name]
+            lines.append(f"| {name} (learns nothing) | | {ref['psnr']:.2f} | | {ref['ssim']:.3f} | {ref['ae']:.2f} "
+                         f"| {ref['colourfulness']:.1f} | | |")
+        lines.append("")
+    return lines
 
 
 def _mean_std(values: list[float], digits: int = 2) -> str:
@@ -298,8 +389,9 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
                   "| route | PSNR (↑) | SSIM (↑) | AE (↓) | colourfulness |", "| --- | --- | --- | --- | --- |"]
         for key, label in (("progressive", "**progressive** (MPFNet, 3 stages)"), ("direct", "direct (same MPFNet)"),
                            ("before_finetune", "progressive before fine-tuning")):
-            lines.append(f"| {label} | " + " | ".join(_mean_std([r[key][m] for r in rs], 3 if m == "ssim" else 2)
-                                                       for m in ("psnr", "ssim", "ae", "colourfulness")) + " |")
+            if all(key in r for r in rs):   # --routes progressive rows have no direct route
+                lines.append(f"| {label} | " + " | ".join(_mean_std([r[key][m] for r in rs], 3 if m == "ssim" else 2)
+                                                           for m in ("psnr", "ssim", "ae", "colourfulness")) + " |")
         fair = equal_seconds.get((profile, fraction, variant), [])
         if fair:
             steps = fair[0]["budget"]["direct_steps"]
@@ -324,6 +416,7 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
                   f"true gray copied to RGB scores {references['_gray_copy_psnr']:.2f} dB against the RGB image);",
                   f"- F_G on the true grays (oracle of stage 2): {_mean_std([r['oracle']['psnr'] for r in rs])} dB, "
                   f"colourfulness {_mean_std([r['oracle']['colourfulness'] for r in rs])};", ""]
+    lines += ablation_table(groups, references)
     text = "\n".join(line for line in lines if line is not None) + "\n"
     (out / "report.md").write_text(text)
 
@@ -345,6 +438,8 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
         return f"x{r['fraction']:g}" + (f", {_group_variant(r)}" if _group_variant(r) else "")
 
     for r in rows:
+        if _switches_of(r):   # the ablation's rows are in its table, not in the curves
+            continue
         direct_label = "direct" if "progressive" in r else "direct, equal CPU-seconds"
         colour = "tab:blue" if "progressive" in r else "tab:cyan"
         axes[0].plot([c["step"] for c in r["curve_direct"]], [c["psnr"] for c in r["curve_direct"]], color=colour,
@@ -406,9 +501,16 @@ def main(argv: list[str] | None = None) -> int:
                              "seconds: as many CPU-seconds as the whole progressive route, from step costs "
                              "measured first (course_lib.train.measure_step_seconds); the run folder and report "
                              "say direct=seconds")
-    parser.add_argument("--routes", default="both", choices=["both", "direct"],
+    parser.add_argument("--routes", default="both", choices=["both", "direct", "progressive"],
                         help="direct: train and measure only the direct route (with --direct-budget seconds its "
-                             "row joins the table of the same profile, fraction and seeds as 'equal CPU-seconds')")
+                             "row joins the table of the same profile, fraction and seeds as 'equal CPU-seconds'); "
+                             "progressive: only the progressive route (the ablation's rows)")
+    parser.add_argument("--switch", action="append", default=[], metavar="NAME=VALUE",
+                        help="an ablation switch of course_lib.course.ablation applied to every network of the "
+                             "routes, e.g. --switch sccm=False, --switch attention=none, --switch scales=1, --switch "
+                             "norm=none, --switch feat_disc=False; the run folder and the report name it, and the "
+                             "report's ablation table compares it with the full model of the same profile and "
+                             "fraction")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads per run (default: torch's, which OMP_NUM_THREADS sets). At the cpu "
                              "profile's sizes two threads are slower than one; --parallel-routes uses two cores. The "
@@ -448,7 +550,11 @@ def main(argv: list[str] | None = None) -> int:
             except ValueError:
                 parser.error(f"--set {item}: expected FIELD=NUMBER, e.g. translator_width=16 or finetune_lr=1e-4")
         profile = profile.replace(**changes)   # keeps the name: the profile's recipe still applies
-        variant = ",".join([f"{k}={v}" for k, v in changes.items()]
+        try:
+            overrides, switched = switch_overrides(args.switch)
+        except ValueError as error:
+            parser.error(str(error))
+        variant = ",".join(([switched] if switched else []) + [f"{k}={v}" for k, v in changes.items()]
                            + ([f"threads={args.threads}"] if args.threads is not None else [])
                            + (["parallel"] if args.parallel_routes else []))
         if args.direct_budget == "seconds":
@@ -459,7 +565,7 @@ def main(argv: list[str] | None = None) -> int:
             variant = ",".join(filter(None, [variant, "direct=seconds"]))
         for seed in args.seeds:
             row = run_seed(root, profile, seed, args.fraction, args.points, Path(args.runs), held, variant,
-                           args.routes, parallel=args.parallel_routes)
+                           args.routes, parallel=args.parallel_routes, overrides=overrides)
             with open(rows_file, "a") as f:
                 f.write(json.dumps(row) + "\n")
             print(json.dumps({k: row[k] for k in ("seed", "progressive", "direct", "oracle") if k in row}),
@@ -468,7 +574,7 @@ def main(argv: list[str] | None = None) -> int:
     refs_for_report = {k: v for k, v in references.items() if k != "_fns"}
     print(report(rows, refs_for_report, out))
     direct_only = [r for r in rows if "progressive" not in r]
-    rows = [r for r in rows if "progressive" in r]
+    rows = [r for r in rows if "progressive" in r and "direct" in r and not _switches_of(r)] or rows
     full = [r for r in rows if r["fraction"] == 1.0] or rows
     fair = [r for r in direct_only if (r["profile"], r["fraction"], r["seed"]) ==
             (full[0]["profile"], full[0]["fraction"], full[0]["seed"])]

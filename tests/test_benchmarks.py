@@ -289,3 +289,41 @@ def test_vcip_cpu_parallel_routes_train_the_same_direct_route_in_a_second_proces
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     report = (tmp_path / "parallel" / "report.md").read_text()
     assert "min wall with the direct route in a second process beside the progressive one" in report
+
+
+def test_vcip_cpu_switch_trains_the_ablated_network_and_reports_it_beside_the_full_model(tmp_path):
+    """--routes progressive --switch sccm=False trains only the progressive route, with SCCM off in its networks
+    (the checkpoint's F_G has no SCCM gates, the full model's has), in a run folder of its own; the report's
+    ablation table puts it beside the full model of the same settings with the seed-by-seed PSNR difference."""
+    from course_lib.train import load_stage
+
+    root = write_vcip_tree(tmp_path / "vcip")
+    sizes = ["--set", "image_size=48", "--set", "translate_steps=2", "--set", "translate_warmup=1", "--set",
+             "pretrain_steps=2", "--set", "finetune_steps=1", "--set", "direct_steps=2"]
+    out = tmp_path / "out"
+
+    def run(*extra):
+        return subprocess.run([sys.executable, str(BENCHMARKS / "vcip_cpu.py"), "--root", str(root), "--profile",
+                               "smoke", "--seeds", "0", "--points", "1", "--threads", "1", "--runs",
+                               str(tmp_path / "runs"), "--out", str(out), *sizes, *extra],
+                              capture_output=True, text=True, timeout=600)
+
+    bad = run("--switch", "sccm=maybe")
+    assert bad.returncode != 0 and "--switch sccm=maybe: sccm takes one of [True, False]" in bad.stderr
+    bad = run("--switch", "colour=True")
+    assert bad.returncode != 0 and "expected NAME=VALUE with one of attention=" in bad.stderr
+    for extra in ([], ["--routes", "progressive", "--switch", "sccm=False"]):
+        done = run(*extra)
+        assert done.returncode == 0, done.stderr[-3000:]
+    full, ablated = [json.loads(line) for line in (out / "rows.jsonl").read_text().splitlines()]
+    assert ablated["variant"].startswith("sccm=False") and "direct" not in ablated and "direct" in full
+    assert ablated["run_dir"] != full["run_dir"] and not (Path(ablated["run_dir"]) / "direct").exists()
+    keys = {name: set(load_stage(Path(r["run_dir"]), "finetune")["f_g"].state_dict())
+            for name, r in (("full", full), ("ablated", ablated))}
+    # the SCCM heads' gates (heads.N.gate) exist only with SCCM on
+    assert any(".gate." in k for k in keys["full"]) and not any(".gate." in k for k in keys["ablated"])
+    report = (out / "report.md").read_text()
+    table = report[report.index("## Ablation: profile `smoke`"):]
+    delta = ablated["progressive"]["psnr"] - full["progressive"]["psnr"]
+    assert f"| sccm=False | 0 | {ablated['progressive']['psnr']:.2f} | {delta:.2f} |" in table
+    assert f"| **full model** (progressive) | 0 | {full['progressive']['psnr']:.2f} |" in table
