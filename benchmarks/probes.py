@@ -149,7 +149,9 @@ def probe_finetune(args, profile) -> None:
     config = dataclasses.replace(config, use_feat_disc=not args.no_feat_disc,
                                  weights=dataclasses.replace(config.weights, lambda_feat=args.lambda_feat))
     source = Path(getattr(args, "from"))
-    name = f"finetune-{source.name}-" + ("nofeat" if args.no_feat_disc else f"feat{args.lambda_feat:g}")
+    name = (f"finetune-{source.name}-" + ("nofeat" if args.no_feat_disc else f"feat{args.lambda_feat:g}")
+            + (f"-lr{args.finetune_lr:g}" if args.finetune_lr is not None else "")
+            + (f"-steps{args.steps}" if args.steps != 200 else ""))
     out = args.out / name
     for stage in ("translate", "pretrain"):
         if not (out / stage).exists():
@@ -159,7 +161,8 @@ def probe_finetune(args, profile) -> None:
     with torch.no_grad():
         cf = float(colourfulness(r.colorizer(nir)).mean())
     s = evaluate(r.colorizer, val, lpips=False).summary
-    print(json.dumps({"step": r.step, "feat_disc": not args.no_feat_disc, "lambda_feat": args.lambda_feat,
+    print(json.dumps({"from": source.name, "step": r.step, "feat_disc": not args.no_feat_disc,
+                      "lambda_feat": args.lambda_feat, "finetune_lr": profile.finetune_lr or profile.lr,
                       "cpu_s": round(time.process_time() - t0), "psnr": round(s["psnr"][0], 2),
                       "ssim": round(s["ssim"][0], 3), "ae": round(s["ae"][0], 2), "colourfulness": round(cf, 1)}),
           flush=True)
@@ -178,10 +181,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--colouriser", default=None, help="supervised-translator: a pretrain stage folder")
     parser.add_argument("--from", default=None, help="finetune: a vcip_cpu.py run folder (translate/, pretrain/)")
     parser.add_argument("--no-feat-disc", action="store_true", help="finetune: without D_G^feat")
+    parser.add_argument("--finetune-lr", type=float, default=None,
+                        help="finetune: stage 3's learning rate (default: the cpu profile's finetune_lr, 1e-4; "
+                             "--lr does not change it)")
     parser.add_argument("--lambda-feat", type=float, default=1.0, help="finetune: lambda_2 of Eq. (5)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     profile = get_profile("cpu", verbose=False).replace(lr=args.lr, sample_every=10**6, checkpoint_every=10**6)
+    if args.finetune_lr is not None:
+        profile = profile.replace(finetune_lr=args.finetune_lr)
     if args.probe == "translator":
         probe_translator(args, profile)
     elif args.probe == "direct":

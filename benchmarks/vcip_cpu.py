@@ -293,7 +293,8 @@ def ablation_table(groups: dict[tuple, list[dict]], references: dict) -> list[st
         full = groups.get((profile, fraction, rest))
         if not full:
             continue
-        switched = {v: rs for (p, f, v), rs in sorted(groups.items())
+        full = sorted(full, key=lambda r: r["seed"])
+        switched = {v: sorted(rs, key=lambda r: r["seed"]) for (p, f, v), rs in sorted(groups.items())
                     if (p, f) == (profile, fraction) and v != rest and _without_switches(v) == rest}
         lines += [f"## Ablation: profile `{profile}`, budget fraction {fraction:g}" + (f" ({rest})" if rest else ""),
                   "", "Each row switches one part of MPFNet off in every network of the progressive route "
