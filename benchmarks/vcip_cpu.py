@@ -364,6 +364,7 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
             base = ",".join(v for v in _group_variant(r).split(",") if v != "direct=seconds")
             equal_seconds.setdefault((r["profile"], r["fraction"], base), []).append(r)
     for (profile, fraction, variant), rs in sorted(groups.items()):
+        rs = sorted(rs, key=lambda r: r["seed"])
         b = rs[0]["budget"]
         cpu = [sum(t["cpu_s"] for t in r["timing"].values()) / 60 for r in rs]
         walls = []   # one after the other, and with the routes in two processes (--parallel-routes)
