@@ -301,7 +301,7 @@ def ablation_table(groups: dict[tuple, list[dict]], references: dict) -> list[st
                   "(`--routes progressive --switch NAME=VALUE`, `course_lib.course.ablation`); Δ PSNR is the mean ± "
                   "std over the seeds both rows have of (switched − full model), seed by seed.", "",
                   "| configuration | seeds | PSNR (↑) | Δ PSNR | SSIM (↑) | AE (↓) | colourfulness | translator gray "
-                  "after stage 3 (dB) | F_G on true grays (dB) |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                  "after stage 3 (dB) | F_G on true grays (dB) |", "|" + " --- |" * 9]
         by_seed = {r["seed"]: r for r in full}
         for label, rs in [("**full model** (progressive)", full)] + [(v.replace(rest, "").strip(","), rs)
                                                                      for v, rs in switched.items()]:

@@ -187,7 +187,8 @@ def short_profile(profile: Any = None, fraction: float | None = None, steps: int
     ``steps``: ``steps`` pre-training steps, the other stages by the one budget rule
     (:meth:`Profile.with_budget`, ``course_lib.train.profiles.stage_budget``: finetune = steps // 2 (// 4 in
     ``cpu``: the profile's ``finetune_share``), direct = pretrain + finetune, translate in the profile's
-    proportion). Otherwise ``fraction`` of each stage's steps (default: 1/2 in ``smoke``, 1/5 in the other profiles) by :meth:`Profile.scaled`, the same rule.
+    proportion). Otherwise ``fraction`` of each stage's steps (default: 1/2 in ``smoke``, 1/5 in the other
+    profiles) by :meth:`Profile.scaled`, the same rule.
     The name gets a ``-short`` suffix; checkpoints, samples and log intervals are clipped to the new lengths.
     """
     from ..train import get_profile

@@ -129,9 +129,7 @@ class Profile:
         if isinstance(self.translate_warmup, bool) or not isinstance(self.translate_warmup, int) \
                 or self.translate_warmup < 0:
             raise ValueError(f"Profile.translate_warmup: expected an integer >= 0, got {self.translate_warmup!r}")
-        if isinstance(self.finetune_share, bool) or not isinstance(self.finetune_share, (int, float)) \
-                or not 0 < self.finetune_share <= 10:
-            raise ValueError(f"Profile.finetune_share: expected a number in (0, 10], got {self.finetune_share!r}")
+        _check_share(self.finetune_share, "Profile.finetune_share")
         if self.finetune_lr is not None and (isinstance(self.finetune_lr, bool)
                                              or not isinstance(self.finetune_lr, (int, float))
                                              or not 0 < self.finetune_lr < 1):
@@ -198,6 +196,12 @@ BUDGET_MODES = ("updates", "seconds")
 STAGES = ("translate", "pretrain", "finetune", "direct")
 
 
+def _check_share(value: object, what: str) -> None:
+    """Fine-tuning steps per pre-training step: a number in (0, 10]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 10:
+        raise ValueError(f"{what}: expected a number in (0, 10], got {value!r}")
+
+
 def stage_budget(pretrain_steps: int, translate_steps: int, direct: str = "updates",
                  step_seconds: dict[str, float] | None = None, finetune_share: float = 0.5) -> dict[str, int]:
     """The one budget rule of every profile, the ablation panel and the benchmarks (our choice; the paper
@@ -223,9 +227,7 @@ def stage_budget(pretrain_steps: int, translate_steps: int, direct: str = "updat
             raise ValueError(f"{name}: expected a positive integer, got {value!r}")
     if direct not in BUDGET_MODES:
         raise ValueError(f"direct: expected one of {list(BUDGET_MODES)}, got {direct!r}")
-    if isinstance(finetune_share, bool) or not isinstance(finetune_share, (int, float)) \
-            or not 0 < finetune_share <= 10:
-        raise ValueError(f"finetune_share: expected a number in (0, 10], got {finetune_share!r}")
+    _check_share(finetune_share, "finetune_share")
     finetune = max(1, math.floor(pretrain_steps * finetune_share + 1e-9))
     steps = {"translate_steps": translate_steps, "pretrain_steps": pretrain_steps, "finetune_steps": finetune}
     if direct == "updates":
@@ -282,7 +284,8 @@ PROFILES: dict[str, Profile] = {
     "cpu": Profile(
         name="cpu", image_size=128, width=8, depth=3, batch_size=8,
         **stage_budget(800, 1800, finetune_share=CPU_FINETUNE_SHARE), finetune_share=CPU_FINETUNE_SHARE,
-        translate_warmup=1800, lr=5e-4, finetune_lr=1e-4, amp=False, num_train=372, num_test=18, sample_every=200, log_every=10, checkpoint_every=100, crop="stored",
+        translate_warmup=1800, lr=5e-4, finetune_lr=1e-4, amp=False, num_train=372, num_test=18,
+        sample_every=200, log_every=10, checkpoint_every=100, crop="stored",
     ),
     "paper": _paper_profile(),
 }
