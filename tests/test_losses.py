@@ -12,6 +12,7 @@ from course_lib.losses import (
     MS_SSIM_MIN_SIZE,
     MS_SSIM_WEIGHTS,
     LossWeights,
+    chroma_loss,
     cycle_loss,
     identity_loss,
     lsgan_loss,
@@ -185,6 +186,46 @@ def test_multiscale_mix_loss_rejects_prediction_larger_than_target(small_pair):
         multiscale_mix_loss([small_pair[0]], small_pair[0][..., :24, :24])
 
 
+# ------------------------------------------------------------------------------- the chroma term (not the paper)
+def test_chroma_loss_is_the_l1_of_rgb_minus_bt601_luminance_against_numpy(small_pair):
+    p01 = (small_pair[1].double().numpy() + 1) / 2
+    t01 = (small_pair[0].double().numpy() + 1) / 2
+    luma = np.array([0.299, 0.587, 0.114])
+    chroma = lambda x: x - np.einsum("nchw,c->nhw", x, luma)[:, None]   # noqa: E731
+    expected = np.abs(chroma(p01) - chroma(t01)).mean()
+    assert chroma_loss(small_pair[1], small_pair[0]).item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_chroma_loss_ignores_a_gray_offset_and_sees_a_cast_of_equal_luminance(small_pair):
+    target = small_pair[0] * 0.8                                  # room for the offsets below
+    assert chroma_loss(target + 0.15, target).item() == pytest.approx(0.0, abs=1e-7)
+    # a pure red push of d (in [-1, 1]): chroma difference (d/2)(0.701, -0.299, -0.299), mean |.| known exactly
+    d = 0.1
+    red = target.clone()
+    red[:, 0] += d
+    assert chroma_loss(red, target).item() == pytest.approx(d / 2 * (0.701 + 0.299 + 0.299) / 3, rel=1e-5)
+    # mix_loss's L1 term sees the gray offset as much as the cast; the chroma term only the cast
+    assert mix_loss(target + 0.15, target).item() > 0.01
+
+
+def test_multiscale_mix_loss_adds_the_weighted_chroma_term_at_every_scale(small_pair):
+    target, pred = small_pair
+    predictions = [torch.nn.functional.avg_pool2d(pred, 2), pred]
+    half = torch.nn.functional.avg_pool2d(target, 2)
+    extra = chroma_loss(predictions[0], half) + chroma_loss(pred, target)
+    assert (multiscale_mix_loss(predictions, target, chroma=2.5).item()
+            == pytest.approx(multiscale_mix_loss(predictions, target).item() + 2.5 * extra.item(), rel=1e-5))
+    leaf = pred.clone().requires_grad_(True)
+    chroma_loss(leaf, target).backward()
+    assert torch.isfinite(leaf.grad).all() and leaf.grad.abs().sum() > 0
+    # a gray offset changes nothing, so the gradient has no component along (1, 1, 1): channels sum to 0
+    assert leaf.grad.sum(dim=1).abs().max().item() < 1e-4 * leaf.grad.abs().max().item()
+    with pytest.raises(ValueError, match="chroma"):
+        multiscale_mix_loss(predictions, target, chroma=-1.0)
+    with pytest.raises(ValueError, match="RGB"):
+        chroma_loss(pred[:, :1], target[:, :1])
+
+
 # ---------------------------------------------------------------------------------------------------- Eq. (1)
 def test_lsgan_loss_is_least_squares_against_one_or_zero():
     scores = torch.tensor([[0.0, 1.0], [2.0, -1.0]])
@@ -276,6 +317,6 @@ def test_multiscale_and_lsgan_reject_bad_input():
 
 
 def test_losses_module_exports_the_contract_names():
-    for name in ["ssim", "ms_ssim", "mix_loss", "multiscale_mix_loss", "lsgan_loss", "cycle_loss",
+    for name in ["ssim", "ms_ssim", "mix_loss", "multiscale_mix_loss", "chroma_loss", "lsgan_loss", "cycle_loss",
                  "identity_loss", "LossWeights"]:
         assert name in losses.__all__ and callable(getattr(losses, name))

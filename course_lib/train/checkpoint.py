@@ -88,11 +88,18 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+#: Config fields added after checkpoints were first written, with the value every older checkpoint was trained
+#: with: a checkpoint without the field matches a config that has this value.
+FIELDS_ADDED_LATER: dict[str, Any] = {"chroma": 0.0}
+
+
 def config_differences(saved: Mapping[str, Any], current: Mapping[str, Any], prefix: str = "") -> list[str]:
     """Human-readable differences between two (nested) config dicts, e.g. ``["width: 8 in the checkpoint, 4 now"]``."""
     out = []
     for key in sorted(set(saved) | set(current), key=str):
         name = f"{prefix}{key}"
+        if key not in saved and key in FIELDS_ADDED_LATER and current[key] == FIELDS_ADDED_LATER[key]:
+            continue
         if key not in saved:
             out.append(f"{name}: missing in the checkpoint, {current[key]!r} now")
         elif key not in current:

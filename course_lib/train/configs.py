@@ -42,6 +42,8 @@ class StageConfig:
         attention, reduction, norm, scales, sccm: MPFNet's architecture switches (``MPFNetConfig``); the paper's
             model is coordinate attention, instance norm, 3 scales, SCCM on.
         alpha: weight of the SSIM term in L_mix (Zhao et al.: 0.84).
+        chroma: weight of a chroma L1 term added to L_mix wherever RGB is predicted (stage 2, stage 3's L_pf,
+            the direct route; ``course_lib.losses.chroma_loss``). 0 = the paper's loss. Not in the paper.
         betas: Adam betas of every optimizer (CycleGAN's (0.5, 0.999), DESIGN.md section 4).
         augment: random scaling, mirroring, random-size crop and contrast jitter of Section III.A
             (``course_lib.data.PairAugment``), identical on both images of a pair.
@@ -54,6 +56,7 @@ class StageConfig:
     scales: int = 3
     sccm: bool = True
     alpha: float = 0.84
+    chroma: float = 0.0
     betas: tuple[float, float] = (0.5, 0.999)
     augment: bool = True
 
@@ -169,6 +172,8 @@ def check_config(config: StageConfig) -> None:
         raise ValueError(f"feat_source: expected one of {list(FEAT_SOURCES)}, got {config.feat_source!r}")
     if isinstance(config, TranslateConfig) and config.pool_size < 0:
         raise ValueError(f"pool_size: expected >= 0, got {config.pool_size}")
+    if not float(config.chroma) >= 0.0:
+        raise ValueError(f"chroma: expected a weight >= 0, got {config.chroma}")
     if len(tuple(config.betas)) != 2:
         raise ValueError(f"betas: expected two numbers, got {config.betas!r}")
 

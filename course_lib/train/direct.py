@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import torch
 
-from ..losses import mix_loss, multiscale_mix_loss
+from ..losses import multiscale_mix_loss
 from .configs import DIRECT_MODELS, DirectConfig, check_config, default_config, mpfnet_spec, unet_spec
 from .loop import StageResult, StageRun, autocast, make_scaler, resolve_device
 from .profiles import Profile, get_profile
@@ -75,10 +75,8 @@ def train_direct(profile: Profile | str | None = None, out_dir: str | os.PathLik
             batch = run.batch(step)
             with autocast(device, profile.amp):
                 output = net(batch["nir"])
-            if isinstance(output, (list, tuple)):
-                loss = multiscale_mix_loss([p.float() for p in output], batch["rgb"], alpha=config.alpha)
-            else:
-                loss = mix_loss(output.float(), batch["rgb"], alpha=config.alpha)
+            outputs = [p.float() for p in output] if isinstance(output, (list, tuple)) else output.float()
+            loss = multiscale_mix_loss(outputs, batch["rgb"], alpha=config.alpha, chroma=config.chroma)
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(opt)

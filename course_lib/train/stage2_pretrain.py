@@ -56,7 +56,8 @@ def pretrain(profile: Profile | str | None = None, out_dir: str | os.PathLike = 
             gray = to_gray(rgb)
             with autocast(device, profile.amp):
                 predictions = f_g(gray)  # coarsest first: H/4, H/2, H
-            loss = multiscale_mix_loss([p.float() for p in predictions], rgb, alpha=config.alpha)  # L_pp, Eq. (2)
+            loss = multiscale_mix_loss([p.float() for p in predictions], rgb, alpha=config.alpha,
+                                       chroma=config.chroma)  # L_pp, Eq. (2)
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(opt)
