@@ -157,6 +157,10 @@ def probe_finetune(args, profile) -> None:
     for stage in ("translate", "pretrain"):
         if not (out / stage).exists():
             shutil.copytree(source / stage, out / stage)
+    before = ProgressiveColorizer(load_stage(out, "translate")["g_n2g"], load_stage(out, "pretrain")["f_g"]).eval()
+    with torch.no_grad():
+        cf_before = float(colourfulness(before(nir)).mean())
+    s_before = evaluate(before, val, lpips=False, method="before fine-tuning").summary
     t0 = time.process_time()
     r = finetune(profile.replace(finetune_steps=args.steps), out, args.root, config)   # one piece: Adam unbroken
     with torch.no_grad():
@@ -165,7 +169,9 @@ def probe_finetune(args, profile) -> None:
     print(json.dumps({"from": source.name, "step": r.step, "feat_disc": not args.no_feat_disc,
                       "lambda_feat": args.lambda_feat, "chroma": args.chroma, "finetune_lr": profile.finetune_lr or profile.lr,
                       "cpu_s": round(time.process_time() - t0), "psnr": round(s["psnr"][0], 2),
-                      "ssim": round(s["ssim"][0], 3), "ae": round(s["ae"][0], 2), "colourfulness": round(cf, 1)}),
+                      "ssim": round(s["ssim"][0], 3), "ae": round(s["ae"][0], 2), "colourfulness": round(cf, 1),
+                      "before_finetune": {"psnr": round(s_before["psnr"][0], 2), "ssim": round(s_before["ssim"][0], 3),
+                                          "ae": round(s_before["ae"][0], 2), "colourfulness": round(cf_before, 1)}}),
           flush=True)
 
 
