@@ -147,11 +147,13 @@ def probe_finetune(args, profile) -> None:
     val, nir, _, _ = _val(args.root)
     config = default_config("finetune", profile)
     config = dataclasses.replace(config, use_feat_disc=not args.no_feat_disc, chroma=args.chroma,
+                                 feat_real=args.feat_real,
                                  weights=dataclasses.replace(config.weights, lambda_feat=args.lambda_feat))
     source = Path(getattr(args, "from"))
     name = (f"finetune-{source.name}-" + ("nofeat" if args.no_feat_disc else f"feat{args.lambda_feat:g}")
             + (f"-lr{args.finetune_lr:g}" if args.finetune_lr is not None else "")
             + (f"-chroma{args.chroma:g}" if args.chroma else "")
+            + (f"-real{args.feat_real}" if args.feat_real != "gray" else "")
             + (f"-steps{args.steps}" if args.steps != 200 else ""))
     out = args.out / name
     for stage in ("translate", "pretrain"):
@@ -167,7 +169,7 @@ def probe_finetune(args, profile) -> None:
         cf = float(colourfulness(r.colorizer(nir)).mean())
     s = evaluate(r.colorizer, val, lpips=False).summary
     print(json.dumps({"from": source.name, "step": r.step, "feat_disc": not args.no_feat_disc,
-                      "lambda_feat": args.lambda_feat, "chroma": args.chroma, "finetune_lr": profile.finetune_lr or profile.lr,
+                      "lambda_feat": args.lambda_feat, "chroma": args.chroma, "feat_real": args.feat_real, "finetune_lr": profile.finetune_lr or profile.lr,
                       "cpu_s": round(time.process_time() - t0), "psnr": round(s["psnr"][0], 2),
                       "ssim": round(s["ssim"][0], 3), "ae": round(s["ae"][0], 2), "colourfulness": round(cf, 1),
                       "before_finetune": {"psnr": round(s_before["psnr"][0], 2), "ssim": round(s_before["ssim"][0], 3),
@@ -195,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chroma", type=float, default=0.0,
                         help="finetune: weight of the chroma L1 term added to L_pf (course_lib.losses.chroma_loss; "
                              "0 = the paper's Eq. (3))")
+    parser.add_argument("--feat-real", default="gray", choices=["gray", "rgb"],
+                        help="finetune: what D_G^feat sees as real: F_G on true grays (gray, Eq. (4)) or real RGB "
+                             "photos (rgb: an adversarial term on the colours, not in the paper)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     profile = get_profile("cpu", verbose=False).replace(lr=args.lr, sample_every=10**6, checkpoint_every=10**6)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -315,6 +316,41 @@ def test_finetune_ablation_without_feature_discriminator(tmp_path):
     # a finetune run with another architecture than its pretrained stages is refused, naming the field
     with pytest.raises(CheckpointError, match="attention"):
         finetune(TINY, tmp_path, config=FinetuneConfig(attention="se", scales=2), device="cpu")
+
+
+def test_finetune_feat_real_rgb_shows_the_feature_discriminator_real_photo_pyramids(tmp_path, monkeypatch):
+    import course_lib.train.stage3_finetune as stage3
+
+    pretrain(TINY, tmp_path, device="cpu")
+    translate(TINY, tmp_path, device="cpu")
+    calls = []
+    original = stage3.feature_disc_input
+
+    def spy(predictions, info, source):
+        calls.append([p.detach().clone() for p in predictions])
+        return original(predictions, info, source)
+
+    monkeypatch.setattr(stage3, "feature_disc_input", spy)
+    for stage in ("translate", "pretrain"):
+        shutil.copytree(tmp_path / stage, tmp_path / "rgb" / stage)
+    result = finetune(TINY, tmp_path / "rgb", config=FinetuneConfig(feat_real="rgb"), device="cpu")
+    assert len(calls) == 2 * TINY.finetune_steps          # per step: the fake side, then the real side
+    for fake, real in zip(calls[0::2], calls[1::2]):
+        assert [p.shape for p in fake] == [p.shape for p in real]
+        # the real side is a photo and its area-averaged copies: each coarser scale is the 2 x 2 mean of the next
+        for coarse, fine in zip(real[:-1], real[1:]):
+            assert torch.allclose(coarse, torch.nn.functional.avg_pool2d(fine, 2), atol=1e-5)
+        assert not torch.allclose(fake[0], torch.nn.functional.avg_pool2d(fake[1], 2), atol=1e-3)
+    # the paper's D_G^feat instead sees F_G's own outputs on true grays, which are not such a pyramid
+    calls.clear()
+    gray = finetune(TINY, tmp_path, config=FinetuneConfig(), device="cpu")
+    assert not torch.allclose(calls[1][0], torch.nn.functional.avg_pool2d(calls[1][1], 2), atol=1e-3)
+    assert any(not torch.equal(a, b) for a, b in zip(result.models["f_g"].state_dict().values(),
+                                                      gray.models["f_g"].state_dict().values()))
+    with pytest.raises(ValueError, match="feat_real"):
+        finetune(TINY, tmp_path / "x", config=FinetuneConfig(feat_real="photo"), device="cpu")
+    with pytest.raises(ValueError, match="feat_source='outputs'"):
+        finetune(TINY, tmp_path / "x", config=FinetuneConfig(feat_real="rgb", feat_source="features"), device="cpu")
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -25,10 +25,11 @@ from .profiles import Profile
 __all__ = [
     "StageConfig", "TranslateConfig", "PretrainConfig", "FinetuneConfig", "DirectConfig", "make_configs",
     "config_to_dict", "mpfnet_spec", "patch_disc_spec", "feature_disc_spec", "unet_spec", "build_model",
-    "FEAT_SOURCES", "DIRECT_MODELS", "PROFILE_RECIPES", "default_config",
+    "FEAT_SOURCES", "FEAT_REALS", "DIRECT_MODELS", "PROFILE_RECIPES", "default_config",
 ]
 
 FEAT_SOURCES = ("outputs", "features")
+FEAT_REALS = ("gray", "rgb")
 DIRECT_MODELS = ("mpfnet", "unet")
 
 
@@ -97,11 +98,16 @@ class FinetuneConfig(TranslateConfig):
             and concatenated (3 x scales channels), ``"features"`` = F_G's finest-scale feature maps (the FEB
             output that the finest prediction is computed from).
         feat_disc_layers: strided layers of D_G^feat (2: a 34 x 34 receptive field).
+        feat_real: what D_G^feat is shown as "real": ``"gray"`` = F_G's outputs on unpaired true grays (Eq. (4),
+            the paper: align the NIR route with the gray route), ``"rgb"`` = unpaired real RGB photos at F_G's
+            output scales (not in the paper: D_G^feat becomes a colour-photo discriminator, an adversarial term on
+            the RGB output as in pix2pix; ``feat_source="outputs"`` only).
     """
 
     use_feat_disc: bool = True
     feat_source: str = "outputs"
     feat_disc_layers: int = 2
+    feat_real: str = "gray"
 
 
 @dataclass
@@ -170,6 +176,11 @@ def check_config(config: StageConfig) -> None:
     """Validate the fields the models do not check themselves (ValueError naming the field)."""
     if isinstance(config, FinetuneConfig) and config.feat_source not in FEAT_SOURCES:
         raise ValueError(f"feat_source: expected one of {list(FEAT_SOURCES)}, got {config.feat_source!r}")
+    if isinstance(config, FinetuneConfig) and config.feat_real not in FEAT_REALS:
+        raise ValueError(f"feat_real: expected one of {list(FEAT_REALS)}, got {config.feat_real!r}")
+    if isinstance(config, FinetuneConfig) and config.feat_real == "rgb" and config.feat_source != "outputs":
+        raise ValueError(f"feat_real='rgb' compares F_G's RGB outputs with RGB photos: it needs "
+                         f"feat_source='outputs', got {config.feat_source!r}")
     if isinstance(config, TranslateConfig) and config.pool_size < 0:
         raise ValueError(f"pool_size: expected >= 0, got {config.pool_size}")
     if not float(config.chroma) >= 0.0:

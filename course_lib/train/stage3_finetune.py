@@ -18,7 +18,9 @@ Choices the paper leaves open (DESIGN.md sections 3-4):
   What D_G^feat sees is ``config.feat_source``: F_G's multi-scale outputs resized to full size and concatenated
   (default) or F_G's finest feature maps, the FEB features its finest prediction is computed from. D_G^feat gets
   no image pool (CycleGAN pools images; pooling feature maps would make checkpoints large) and can be switched
-  off (``use_feat_disc=False``, an ablation).
+  off (``use_feat_disc=False``, an ablation). Not in the paper: ``feat_real="rgb"`` shows D_G^feat unpaired real
+  RGB photos (area-averaged to F_G's output scales, then treated as F_G's outputs are) as "real" instead of
+  F_G(x_g), which turns it into an adversarial term on the colours themselves.
 * Fresh Adam optimizers (the pretrained stages' optimizer states are not carried over): one for the three
   generators (G_N2G, G_G2N, F_G), one for the three discriminators, at ``Profile.finetune_lr`` (default: the
   profile's ``lr``).
@@ -38,7 +40,7 @@ import torch
 import torch.nn.functional as F
 
 from ..data import to_gray
-from ..losses import discriminator_loss, lsgan_loss, multiscale_mix_loss
+from ..losses import discriminator_loss, lsgan_loss, multiscale_mix_loss, resize_target
 from .checkpoint import CheckpointError, config_differences, load_checkpoint
 from .configs import FinetuneConfig, check_config, default_config, feature_disc_spec
 from .gan import frozen_norm_statistics, image_discriminator_loss, translator_objective
@@ -184,7 +186,8 @@ def finetune(profile: Profile | str | None = None, out_dir: str | os.PathLike = 
         for step in run.steps():
             pair = run.batch(step, stream=0)
             real_n, rgb = pair["nir"], pair["rgb"]
-            real_g = to_gray(run.batch(step, stream=1)["rgb"])  # unpaired grays: X_G
+            real_rgb = run.batch(step, stream=1)["rgb"]          # unpaired photos ...
+            real_g = to_gray(real_rgb)                           # ... and their grays: X_G
 
             # --- generators: Eq. (5) = L_pf + lambda_1 L_tran + lambda_2 L_GAN^feat ----------------------------
             set_requires_grad(discriminators, False)
@@ -213,9 +216,14 @@ def finetune(profile: Profile | str | None = None, out_dir: str | os.PathLike = 
                 + image_discriminator_loss(d_n, real_n, pool_n.query(fake_n), autocast(device, amp))
             if config.use_feat_disc:
                 with autocast(device, amp):
-                    with torch.no_grad(), frozen_norm_statistics(f_g):   # F_G(x_g): "real"
-                        real_predictions, real_info = colorize(real_g)
-                        feat_real = feature_disc_input(real_predictions, real_info, feat)
+                    if config.feat_real == "rgb":                        # real photos at F_G's output scales
+                        feat_real = feature_disc_input(
+                            [resize_target(real_rgb, tuple(p.shape[-2:])).to(p.dtype) for p in predictions],
+                            None, feat)
+                    else:
+                        with torch.no_grad(), frozen_norm_statistics(f_g):   # F_G(x_g): "real"
+                            real_predictions, real_info = colorize(real_g)
+                            feat_real = feature_disc_input(real_predictions, real_info, feat)
                     score_feat_real, score_feat_fake_d = d_feat(feat_real), d_feat(feat_fake.detach())
                 loss_d_feat = discriminator_loss(score_feat_real, score_feat_fake_d)
                 loss_d = loss_d + loss_d_feat
