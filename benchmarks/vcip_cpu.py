@@ -284,6 +284,14 @@ def _without_switches(variant: str) -> str:
     return ",".join(v for v in variant.split(",") if v and v.partition("=")[0] not in SWITCH_CHOICES)
 
 
+def _loaded_stages(row: dict) -> list[str]:
+    """Stages of a row that this invocation did not train (resumed finished: under 10 ms of CPU per step)."""
+    steps = {"translate": "translate_steps", "pretrain": "pretrain_steps", "finetune": "finetune_steps",
+             "direct": "direct_steps"}
+    return [stage for stage, t in row.get("timing", {}).items()
+            if stage in steps and t["cpu_s"] < 0.01 * row["budget"].get(steps[stage], 0)]
+
+
 def ablation_table(groups: dict[tuple, list[dict]], references: dict) -> list[str]:
     """Markdown lines: every switched group (``--switch``) beside the full model of the same profile, fraction and
     other settings, with the per-seed PSNR difference (seeds both have), the diagnostics and the references."""
@@ -384,6 +392,9 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
                   f"Steps: translate {b['translate_steps']}, pretrain {b['pretrain_steps']}, finetune "
                   f"{b['finetune_steps']}, direct {b['direct_steps']}. Whole run (4 stages, with the measurements): "
                   f"{'; '.join(walls)}; {_mean_std(cpu)} CPU-min; machine: {rs[0]['machine']}."
+                  + "".join(f" Seed {r['seed']}: {', '.join(_loaded_stages(r))} loaded finished from an earlier "
+                            "run's checkpoints (copied into its folder), so its times cover only what this run "
+                            "trained." for r in rs if _loaded_stages(r))
                   + ("" if all(r.get("pauses_keep_optimizer") or len(r.get("curve_finetune", [])) <= 1
                                for r in rs) else   # older rows: a stage trained in several pieces
                      " Measured before the benchmark paused stages at its measuring points: each of its pieces "
