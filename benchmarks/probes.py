@@ -169,7 +169,8 @@ def probe_finetune(args, profile) -> None:
         cf = float(colourfulness(r.colorizer(nir)).mean())
     s = evaluate(r.colorizer, val, lpips=False).summary
     print(json.dumps({"from": source.name, "step": r.step, "feat_disc": not args.no_feat_disc,
-                      "lambda_feat": args.lambda_feat, "chroma": args.chroma, "feat_real": args.feat_real, "finetune_lr": profile.finetune_lr or profile.lr,
+                      "lambda_feat": args.lambda_feat, "chroma": args.chroma, "feat_real": args.feat_real,
+                      "finetune_lr": profile.finetune_lr or profile.lr,
                       "cpu_s": round(time.process_time() - t0), "psnr": round(s["psnr"][0], 2),
                       "ssim": round(s["ssim"][0], 3), "ae": round(s["ae"][0], 2), "colourfulness": round(cf, 1),
                       "before_finetune": {"psnr": round(s_before["psnr"][0], 2), "ssim": round(s_before["ssim"][0], 3),

@@ -1,8 +1,9 @@
 """Export a trained VCIP 2020 run as the package's shipped weights, with the scores it measured.
 
-    python benchmarks/vcip_cpu.py --root data/vcip2020 --fraction 4 --seeds 0 --points 2 --threads 1 --parallel-routes
-    python tools/ship_weights.py --run "runs/vcip_cpu/cpu-f4-threads=1,parallel-s0" --root data/vcip2020
-                                                                                  # -> course_lib/weights/
+    python benchmarks/vcip_cpu.py --root data/vcip2020 --fraction 4 --seeds 0 --points 2 --threads 1 --parallel-routes \
+        --switch feat_disc=False --set finetune_steps=200
+    python tools/ship_weights.py --root data/vcip2020 \
+        --run "runs/vcip_cpu/cpu-f4-feat_disc=False,finetune_steps=200,threads=1,parallel-s0"   # -> course_lib/weights/
 
 The direct route can come from another run folder (``--direct-run``), e.g. one trained with the progressive
 route's CPU-seconds (``vcip_cpu.py --routes direct --direct-budget seconds``).
