@@ -148,13 +148,20 @@ def probe_finetune(args, profile) -> None:
     config = default_config("finetune", profile)
     config = dataclasses.replace(config, use_feat_disc=not args.no_feat_disc, chroma=args.chroma,
                                  feat_real=args.feat_real,
-                                 weights=dataclasses.replace(config.weights, lambda_feat=args.lambda_feat))
+                                 weights=dataclasses.replace(config.weights, lambda_feat=args.lambda_feat,
+                                                             **({} if args.lambda_paired is None
+                                                                else {"lambda_paired": args.lambda_paired}),
+                                                             lambda_tran=args.lambda_tran))
     source = Path(getattr(args, "from"))
     name = (f"finetune-{source.name}-" + ("nofeat" if args.no_feat_disc else f"feat{args.lambda_feat:g}")
             + (f"-lr{args.finetune_lr:g}" if args.finetune_lr is not None else "")
             + (f"-chroma{args.chroma:g}" if args.chroma else "")
+            + (f"-paired{args.lambda_paired:g}" if args.lambda_paired is not None else "")
+            + (f"-tran{args.lambda_tran:g}" if args.lambda_tran != 1.0 else "")
             + (f"-real{args.feat_real}" if args.feat_real != "gray" else "")
-            + (f"-steps{args.steps}" if args.steps != 200 else ""))
+            + (f"-steps{args.steps}" if args.steps != 200 else "")
+            + (f"-crop{args.crop_size}" if args.crop_size is not None else "")
+            + (f"-batch{args.batch_size}" if args.batch_size is not None else ""))
     out = args.out / name
     for stage in ("translate", "pretrain"):
         if not (out / stage).exists():
@@ -169,8 +176,11 @@ def probe_finetune(args, profile) -> None:
         cf = float(colourfulness(r.colorizer(nir)).mean())
     s = evaluate(r.colorizer, val, lpips=False).summary
     print(json.dumps({"from": source.name, "step": r.step, "feat_disc": not args.no_feat_disc,
-                      "lambda_feat": args.lambda_feat, "chroma": args.chroma, "feat_real": args.feat_real,
+                      "lambda_feat": args.lambda_feat, "lambda_paired": config.weights.lambda_paired,
+                      "lambda_tran": args.lambda_tran, "chroma": args.chroma, "feat_real": args.feat_real,
                       "finetune_lr": profile.finetune_lr or profile.lr,
+                      "crop": profile.stage_profile("finetune").image_size,
+                      "batch": profile.stage_profile("finetune").batch_size,
                       "cpu_s": round(time.process_time() - t0), "psnr": round(s["psnr"][0], 2),
                       "ssim": round(s["ssim"][0], 3), "ae": round(s["ae"][0], 2), "colourfulness": round(cf, 1),
                       "before_finetune": {"psnr": round(s_before["psnr"][0], 2), "ssim": round(s_before["ssim"][0], 3),
@@ -195,9 +205,17 @@ def main(argv: list[str] | None = None) -> int:
                         help="finetune: stage 3's learning rate (default: the cpu profile's finetune_lr, 1e-4; "
                              "--lr does not change it)")
     parser.add_argument("--lambda-feat", type=float, default=1.0, help="finetune: lambda_2 of Eq. (5)")
+    parser.add_argument("--lambda-paired", type=float, default=None,
+                        help="finetune: weight of the paired L1 term inside L_tran (default: the profile's, 10 in cpu)")
+    parser.add_argument("--lambda-tran", type=float, default=1.0, help="finetune: lambda_1 of Eq. (5)")
     parser.add_argument("--chroma", type=float, default=0.0,
                         help="finetune: weight of the chroma L1 term added to L_pf (course_lib.losses.chroma_loss; "
                              "0 = the paper's Eq. (3))")
+    parser.add_argument("--crop-size", type=int, default=None,
+                        help="finetune: stage 3's crop in px at the stored scale (Profile.finetune_image_size; "
+                             "default: the cpu profile's 128; 256 = whole VCIP images)")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="finetune: stage 3's batch (Profile.finetune_batch_size; default: the cpu profile's 8)")
     parser.add_argument("--feat-real", default="gray", choices=["gray", "rgb"],
                         help="finetune: what D_G^feat sees as real: F_G on true grays (gray, Eq. (4)) or real RGB "
                              "photos (rgb: an adversarial term on the colours, not in the paper)")
@@ -206,6 +224,8 @@ def main(argv: list[str] | None = None) -> int:
     profile = get_profile("cpu", verbose=False).replace(lr=args.lr, sample_every=10**6, checkpoint_every=10**6)
     if args.finetune_lr is not None:
         profile = profile.replace(finetune_lr=args.finetune_lr)
+    if args.crop_size is not None or args.batch_size is not None:
+        profile = profile.replace(finetune_image_size=args.crop_size, finetune_batch_size=args.batch_size)
     if args.probe == "translator":
         probe_translator(args, profile)
     elif args.probe == "direct":

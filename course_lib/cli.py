@@ -68,6 +68,10 @@ def _add_training(p: argparse.ArgumentParser) -> None:
     o.add_argument("--width", type=int, default=None, help="MPFNet base width")
     o.add_argument("--depth", type=int, default=None, help="FEB depth (down-sampling levels)")
     o.add_argument("--batch", type=int, default=None, help="images per step")
+    o.add_argument("--finetune-size", type=int, default=None, metavar="PX",
+                   help="stage 3's crop size in px, if not --size (with --crop stored and the images' stored size: "
+                        "whole images)")
+    o.add_argument("--finetune-batch", type=int, default=None, metavar="N", help="stage 3's batch, if not --batch")
     o.add_argument("--lr", type=float, default=None,
                    help="Adam learning rate of every optimizer (fine-tuning's too, unless --finetune-lr is given)")
     o.add_argument("--finetune-lr", type=float, default=None,
@@ -200,14 +204,12 @@ def _profile(args):
             raise ValueError(f"--steps: expected a positive number of steps, got {args.steps}")
         profile = profile.with_steps(args.steps)
         print(f"--steps {args.steps}: every stage trains {args.steps} steps")
-    changes = {field: getattr(args, name) for name, field in (("size", "image_size"), ("width", "width"),
-                                                               ("depth", "depth"), ("batch", "batch_size"),
-                                                               ("lr", "lr"), ("crop", "crop"))
-               if getattr(args, name, None) is not None}
-    for name, value in changes.items():
-        if name != "crop" and not value > 0:
-            raise ValueError(f"--{name.replace('image_size', 'size').replace('batch_size', 'batch')}: expected a "
-                             f"positive number, got {value}")
+    flags = {"size": "image_size", "width": "width", "depth": "depth", "batch": "batch_size", "lr": "lr",
+             "crop": "crop", "finetune_size": "finetune_image_size", "finetune_batch": "finetune_batch_size"}
+    changes = {field: getattr(args, name) for name, field in flags.items() if getattr(args, name, None) is not None}
+    for name, field in flags.items():
+        if field in changes and name != "crop" and not changes[field] > 0:
+            raise ValueError(f"--{name.replace('_', '-')}: expected a positive number, got {changes[field]}")
     finetune_lr = getattr(args, "finetune_lr", None)
     if finetune_lr is not None and not 0 < finetune_lr < 1:
         raise ValueError(f"--finetune-lr: expected a learning rate in (0, 1), got {finetune_lr}")
@@ -243,7 +245,9 @@ def _profile(args):
         where = ("random {0} px crops at the stored resolution; evaluation on whole images at the stored resolution"
                  if profile.crop == "stored" else
                  "each whole image scaled (shorter side) and centre-cropped to {0} px, for training and evaluation")
-        print(f"data: {where.format(profile.image_size)}")
+        stage3 = profile.stage_profile("finetune")
+        print(f"data: {where.format(profile.image_size)}"
+              + (f" (fine-tuning: {stage3.image_size} px, batch {stage3.batch_size})" if stage3 is not profile else ""))
     warm = f" (the first {profile.translate_warmup} supervised)" if profile.translate_warmup else ""
     print(f"steps: translate {profile.translate_steps}{warm} / pretrain {profile.pretrain_steps} / finetune "
           f"{profile.finetune_steps} / direct {profile.direct_steps}, batch {profile.batch_size}, lr {profile.lr:g}"

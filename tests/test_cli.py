@@ -258,3 +258,11 @@ def test_finetune_lr_option_and_lr_alone_setting_every_stage(capsys):
     assert rates(profile(finetune_lr=3e-5)) == (5e-4, 3e-5)
     with pytest.raises(ValueError, match="--finetune-lr: expected a learning rate"):
         profile(finetune_lr=0.0)
+    # stage 3's own crop and batch (Profile.finetune_image_size / finetune_batch_size); other stages keep theirs
+    p = profile(finetune_size=256, finetune_batch=2)
+    assert (p.image_size, p.batch_size, p.finetune_image_size, p.finetune_batch_size) == (128, 8, 256, 2)
+    assert (p.stage_profile("finetune").image_size, p.stage_profile("finetune").batch_size) == (256, 2)
+    with pytest.raises(ValueError, match="--finetune-size: expected a positive number"):
+        profile(finetune_size=0)
+    with pytest.raises(ValueError, match="--finetune-batch: expected a positive number"):
+        profile(finetune_batch=-1)

@@ -353,6 +353,43 @@ def test_finetune_feat_real_rgb_shows_the_feature_discriminator_real_photo_pyram
         finetune(TINY, tmp_path / "x", config=FinetuneConfig(feat_real="rgb", feat_source="features"), device="cpu")
 
 
+def test_finetune_image_size_and_batch_apply_to_stage_3_alone(tmp_path, monkeypatch):
+    import course_lib.train.stage3_finetune as stage3
+
+    profile = _steps(2, finetune_image_size=64, finetune_batch_size=1)
+    assert profile.stage_profile("pretrain") is profile and profile.stage_profile("translate") is profile
+    assert (profile.stage_profile("finetune").image_size, profile.stage_profile("finetune").batch_size) == (64, 1)
+    translate(profile, tmp_path, device="cpu")
+    pretrain(profile, tmp_path, device="cpu")
+    seen = []
+    original = stage3.translator_objective
+
+    def spy(g_n2g, g_g2n, d_n, d_g, real_n, real_g, *args, **kwargs):
+        seen.append((tuple(real_n.shape), tuple(real_g.shape)))
+        return original(g_n2g, g_g2n, d_n, d_g, real_n, real_g, *args, **kwargs)
+
+    monkeypatch.setattr(stage3, "translator_objective", spy)
+    # the upstream stages trained at 48 px, batch 2: fine-tuning accepts them and trains on 64 px crops, batch 1
+    with pytest.raises(TrainingInterrupted):
+        finetune(profile, tmp_path, device="cpu", callback=_stop_at(1))
+    assert seen == [((1, 1, 64, 64), (1, 1, 64, 64))]
+    saved = load_checkpoint(tmp_path / "finetune" / "checkpoint.pt")["config"]["profile"]
+    assert (saved["image_size"], saved["batch_size"]) == (64, 1)
+    # resuming with other stage-3 crops would mix two trajectories: refused, naming the field
+    with pytest.raises(CheckpointError, match="image_size"):
+        finetune(profile.replace(finetune_image_size=56), tmp_path, device="cpu")
+    finetune(profile, tmp_path, device="cpu")
+    assert len(seen) == 2 and seen[-1] == ((1, 1, 64, 64), (1, 1, 64, 64))
+    # without the fields every stage trains at image_size / batch_size
+    assert TINY.stage_profile("finetune") is TINY
+    for field in ("finetune_image_size", "finetune_batch_size"):
+        for bad in (0, -8, 1.5, True, "256"):
+            with pytest.raises(ValueError, match=field):
+                TINY.replace(**{field: bad})
+    with pytest.raises(ValueError, match="stage"):
+        TINY.stage_profile("colourise")
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # learning happens; GAN bookkeeping
 # ---------------------------------------------------------------------------------------------------------------

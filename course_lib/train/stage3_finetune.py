@@ -143,8 +143,10 @@ def finetune(profile: Profile | str | None = None, out_dir: str | os.PathLike = 
     out_dir = Path(out_dir)
     translated = _load_pretrained(out_dir, "translate", profile, config)
     pretrained = _load_pretrained(out_dir, "pretrain", profile, config)
-    run = StageRun("finetune", profile, out_dir, config, profile.finetune_steps, device, data, data_kind, callback,
-                   keep=("g_n2g", "g_g2n", "f_g"))
+    # stage 3's crops and batch may differ from stages 1-2's (Profile.finetune_image_size): the upstream checks
+    # above compare the networks' sizes with the profile itself, the run records the sizes it trains at
+    run = StageRun("finetune", profile.stage_profile("finetune"), out_dir, config, profile.finetune_steps, device,
+                   data, data_kind, callback, keep=("g_n2g", "g_g2n", "f_g"))
     upstream = {"translate": weights_fingerprint(translated, ("g_n2g", "g_g2n", "d_n", "d_g")),
                 "pretrain": weights_fingerprint(pretrained, ("f_g",))}
     _check_upstream(run.checkpoint_path, out_dir, upstream)
