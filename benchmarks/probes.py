@@ -162,10 +162,21 @@ def probe_finetune(args, profile) -> None:
             + (f"-steps{args.steps}" if args.steps != 200 else "")
             + (f"-crop{args.crop_size}" if args.crop_size is not None else "")
             + (f"-batch{args.batch_size}" if args.batch_size is not None else ""))
+    if args.pretrain_crop is not None:
+        name += f"-pretrain{args.pretrain_crop}x{args.pretrain_batch}x{args.pretrain_steps}"
     out = args.out / name
-    for stage in ("translate", "pretrain"):
+    for stage in ("translate", "pretrain") if args.pretrain_crop is None else ("translate",):
         if not (out / stage).exists():
             shutil.copytree(source / stage, out / stage)
+    if args.pretrain_crop is not None:   # stage 2 trained again here, on its own crops (Profile.pretrain_image_size)
+        from course_lib.train import load_checkpoint
+
+        profile = profile.replace(pretrain_image_size=args.pretrain_crop, pretrain_batch_size=args.pretrain_batch)
+        seed = load_checkpoint(source / "translate" / "checkpoint.pt")["config"]["seed"]
+        t_pre = time.process_time()
+        pretrain(profile.replace(pretrain_steps=args.pretrain_steps), out, args.root,
+                 dataclasses.replace(default_config("pretrain", profile), seed=seed))
+        print(json.dumps({"pretrain_cpu_s": round(time.process_time() - t_pre), "seed": seed}), flush=True)
     before = ProgressiveColorizer(load_stage(out, "translate")["g_n2g"], load_stage(out, "pretrain")["f_g"]).eval()
     with torch.no_grad():
         cf_before = float(colourfulness(before(nir)).mean())
@@ -181,6 +192,8 @@ def probe_finetune(args, profile) -> None:
                       "finetune_lr": profile.finetune_lr or profile.lr,
                       "crop": profile.stage_profile("finetune").image_size,
                       "batch": profile.stage_profile("finetune").batch_size,
+                      **({"pretrain": {"crop": args.pretrain_crop, "batch": args.pretrain_batch,
+                                       "steps": args.pretrain_steps}} if args.pretrain_crop is not None else {}),
                       "cpu_s": round(time.process_time() - t0), "psnr": round(s["psnr"][0], 2),
                       "ssim": round(s["ssim"][0], 3), "ae": round(s["ae"][0], 2), "colourfulness": round(cf, 1),
                       "before_finetune": {"psnr": round(s_before["psnr"][0], 2), "ssim": round(s_before["ssim"][0], 3),
@@ -216,6 +229,12 @@ def main(argv: list[str] | None = None) -> int:
                              "default: the cpu profile's 128; 256 = whole VCIP images)")
     parser.add_argument("--batch-size", type=int, default=None,
                         help="finetune: stage 3's batch (Profile.finetune_batch_size; default: the cpu profile's 8)")
+    parser.add_argument("--pretrain-crop", type=int, default=None,
+                        help="finetune: train stage 2 again (from scratch, the --from run's seed) on crops of this "
+                             "size instead of copying the run's pretrain/")
+    parser.add_argument("--pretrain-batch", type=int, default=2, help="finetune --pretrain-crop: stage 2's batch")
+    parser.add_argument("--pretrain-steps", type=int, default=3200,
+                        help="finetune --pretrain-crop: stage 2's steps (default 3200, the cpu profile x 4)")
     parser.add_argument("--feat-real", default="gray", choices=["gray", "rgb"],
                         help="finetune: what D_G^feat sees as real: F_G on true grays (gray, Eq. (4)) or real RGB "
                              "photos (rgb: an adversarial term on the colours, not in the paper)")

@@ -68,6 +68,10 @@ def _add_training(p: argparse.ArgumentParser) -> None:
     o.add_argument("--width", type=int, default=None, help="MPFNet base width")
     o.add_argument("--depth", type=int, default=None, help="FEB depth (down-sampling levels)")
     o.add_argument("--batch", type=int, default=None, help="images per step")
+    o.add_argument("--pretrain-size", type=int, default=None, metavar="PX",
+                   help="stage 2's crop size in px, if not --size (with --crop stored and the images' stored size: "
+                        "whole images)")
+    o.add_argument("--pretrain-batch", type=int, default=None, metavar="N", help="stage 2's batch, if not --batch")
     o.add_argument("--finetune-size", type=int, default=None, metavar="PX",
                    help="stage 3's crop size in px, if not --size (with --crop stored and the images' stored size: "
                         "whole images)")
@@ -205,7 +209,8 @@ def _profile(args):
         profile = profile.with_steps(args.steps)
         print(f"--steps {args.steps}: every stage trains {args.steps} steps")
     flags = {"size": "image_size", "width": "width", "depth": "depth", "batch": "batch_size", "lr": "lr",
-             "crop": "crop", "finetune_size": "finetune_image_size", "finetune_batch": "finetune_batch_size"}
+             "crop": "crop", "pretrain_size": "pretrain_image_size", "pretrain_batch": "pretrain_batch_size",
+             "finetune_size": "finetune_image_size", "finetune_batch": "finetune_batch_size"}
     changes = {field: getattr(args, name) for name, field in flags.items() if getattr(args, name, None) is not None}
     for name, field in flags.items():
         if field in changes and name != "crop" and not changes[field] > 0:
@@ -245,9 +250,10 @@ def _profile(args):
         where = ("random {0} px crops at the stored resolution; evaluation on whole images at the stored resolution"
                  if profile.crop == "stored" else
                  "each whole image scaled (shorter side) and centre-cropped to {0} px, for training and evaluation")
-        stage3 = profile.stage_profile("finetune")
-        print(f"data: {where.format(profile.image_size)}"
-              + (f" (fine-tuning: {stage3.image_size} px, batch {stage3.batch_size})" if stage3 is not profile else ""))
+        own = [f"{label}: {p.image_size} px, batch {p.batch_size}"
+               for label, p in (("pre-training", profile.stage_profile("pretrain")),
+                                ("fine-tuning", profile.stage_profile("finetune"))) if p is not profile]
+        print(f"data: {where.format(profile.image_size)}" + (f" ({'; '.join(own)})" if own else ""))
     warm = f" (the first {profile.translate_warmup} supervised)" if profile.translate_warmup else ""
     print(f"steps: translate {profile.translate_steps}{warm} / pretrain {profile.pretrain_steps} / finetune "
           f"{profile.finetune_steps} / direct {profile.direct_steps}, batch {profile.batch_size}, lr {profile.lr:g}"

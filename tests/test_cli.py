@@ -266,3 +266,8 @@ def test_finetune_lr_option_and_lr_alone_setting_every_stage(capsys):
         profile(finetune_size=0)
     with pytest.raises(ValueError, match="--finetune-batch: expected a positive number"):
         profile(finetune_batch=-1)
+    p = profile(pretrain_size=256, pretrain_batch=2)
+    assert (p.stage_profile("pretrain").image_size, p.stage_profile("pretrain").batch_size) == (256, 2)
+    assert p.stage_profile("finetune") is p and p.image_size == 128
+    with pytest.raises(ValueError, match="--pretrain-size: expected a positive number"):
+        profile(pretrain_size=-256)

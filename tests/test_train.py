@@ -353,14 +353,22 @@ def test_finetune_feat_real_rgb_shows_the_feature_discriminator_real_photo_pyram
         finetune(TINY, tmp_path / "x", config=FinetuneConfig(feat_real="rgb", feat_source="features"), device="cpu")
 
 
-def test_finetune_image_size_and_batch_apply_to_stage_3_alone(tmp_path, monkeypatch):
+def test_stage_image_size_and_batch_apply_to_their_stage_alone(tmp_path, monkeypatch):
     import course_lib.train.stage3_finetune as stage3
 
-    profile = _steps(2, finetune_image_size=64, finetune_batch_size=1)
-    assert profile.stage_profile("pretrain") is profile and profile.stage_profile("translate") is profile
+    profile = _steps(2, finetune_image_size=64, finetune_batch_size=1, pretrain_image_size=56, pretrain_batch_size=3)
+    assert profile.stage_profile("translate") is profile and profile.stage_profile("direct") is profile
     assert (profile.stage_profile("finetune").image_size, profile.stage_profile("finetune").batch_size) == (64, 1)
+    assert (profile.stage_profile("pretrain").image_size, profile.stage_profile("pretrain").batch_size) == (56, 3)
     translate(profile, tmp_path, device="cpu")
     pretrain(profile, tmp_path, device="cpu")
+    stage_sizes = {stage: load_checkpoint(tmp_path / stage / "checkpoint.pt")["config"]["profile"]
+                   for stage in ("translate", "pretrain")}
+    assert {k: (v["image_size"], v["batch_size"]) for k, v in stage_sizes.items()} == \
+        {"translate": (48, 2), "pretrain": (56, 3)}
+    # a fine-tuning run whose profile expects stage 2 at another size than its checkpoint was trained at: refused
+    with pytest.raises(CheckpointError, match="image_size: 56 in the checkpoint, 48 now"):
+        finetune(profile.replace(pretrain_image_size=None), tmp_path, device="cpu")
     seen = []
     original = stage3.translator_objective
 
@@ -369,7 +377,7 @@ def test_finetune_image_size_and_batch_apply_to_stage_3_alone(tmp_path, monkeypa
         return original(g_n2g, g_g2n, d_n, d_g, real_n, real_g, *args, **kwargs)
 
     monkeypatch.setattr(stage3, "translator_objective", spy)
-    # the upstream stages trained at 48 px, batch 2: fine-tuning accepts them and trains on 64 px crops, batch 1
+    # stage 1 trained at 48 px, stage 2 at 56: fine-tuning accepts them and trains on 64 px crops, batch 1
     with pytest.raises(TrainingInterrupted):
         finetune(profile, tmp_path, device="cpu", callback=_stop_at(1))
     assert seen == [((1, 1, 64, 64), (1, 1, 64, 64))]
@@ -381,8 +389,8 @@ def test_finetune_image_size_and_batch_apply_to_stage_3_alone(tmp_path, monkeypa
     finetune(profile, tmp_path, device="cpu")
     assert len(seen) == 2 and seen[-1] == ((1, 1, 64, 64), (1, 1, 64, 64))
     # without the fields every stage trains at image_size / batch_size
-    assert TINY.stage_profile("finetune") is TINY
-    for field in ("finetune_image_size", "finetune_batch_size"):
+    assert TINY.stage_profile("finetune") is TINY and TINY.stage_profile("pretrain") is TINY
+    for field in ("pretrain_image_size", "pretrain_batch_size", "finetune_image_size", "finetune_batch_size"):
         for bad in (0, -8, 1.5, True, "256"):
             with pytest.raises(ValueError, match=field):
                 TINY.replace(**{field: bad})

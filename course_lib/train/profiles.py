@@ -99,11 +99,12 @@ class Profile:
             at their stored resolution and each step takes random ``image_size`` px crops of them (with the
             paper's zoom, mirror and contrast jitter), so training sees every part of every image at the scale
             it is evaluated at. Rendered spectral scenes are rendered at ``image_size`` either way.
-        finetune_image_size, finetune_batch_size: crop size and batch of stage 3 alone; ``None``: ``image_size``
-            and ``batch_size`` (every profile). The networks are fully convolutional, so fine-tuning may see
-            larger crops than stages 1-2 did: with ``crop="stored"`` and the images' stored size, whole images,
-            the size they are evaluated at, where instance norm normalises by a whole image's statistics
-            (``benchmarks/results/vcip_cpu/probe_stage3_terms.md``). :meth:`stage_profile` applies them.
+        pretrain_image_size, pretrain_batch_size, finetune_image_size, finetune_batch_size: crop size and batch of
+            stage 2 (pre-training F_G) or stage 3 alone; ``None``: ``image_size`` and ``batch_size``. The networks
+            are fully convolutional, so a stage may see other crops than the others: with ``crop="stored"`` and
+            the images' stored size, whole images, the size they are evaluated at, where instance norm normalises
+            by a whole image's statistics (``benchmarks/results/vcip_cpu/probe_stage3_terms.md``).
+            :meth:`stage_profile` applies them.
     """
 
     name: str
@@ -127,6 +128,8 @@ class Profile:
     translate_warmup: int = 0
     finetune_lr: float | None = None
     finetune_share: float = 0.5
+    pretrain_image_size: int | None = None
+    pretrain_batch_size: int | None = None
     finetune_image_size: int | None = None
     finetune_batch_size: int | None = None
 
@@ -142,20 +145,22 @@ class Profile:
                                              or not 0 < self.finetune_lr < 1):
             raise ValueError(f"Profile.finetune_lr: expected None or a learning rate in (0, 1), got "
                              f"{self.finetune_lr!r}")
-        for name in ("finetune_image_size", "finetune_batch_size"):
+        for name in ("pretrain_image_size", "pretrain_batch_size", "finetune_image_size", "finetune_batch_size"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise ValueError(f"Profile.{name}: expected None or a positive integer, got {value!r}")
 
     def stage_profile(self, stage: str) -> "Profile":
-        """The profile one stage trains with: this one, but for ``"finetune"`` with ``finetune_image_size`` /
-        ``finetune_batch_size`` (when set) as its ``image_size`` / ``batch_size``."""
+        """The profile one stage trains with: this one, but for ``"pretrain"`` / ``"finetune"`` with
+        ``pretrain_image_size`` / ``finetune_image_size`` and the matching ``*_batch_size`` (when set) as its
+        ``image_size`` / ``batch_size``."""
         if stage not in STAGES:
             raise ValueError(f"stage: expected one of {list(STAGES)}, got {stage!r}")
-        if stage != "finetune" or (self.finetune_image_size is None and self.finetune_batch_size is None):
+        size, batch = {"pretrain": (self.pretrain_image_size, self.pretrain_batch_size),
+                       "finetune": (self.finetune_image_size, self.finetune_batch_size)}.get(stage, (None, None))
+        if size is None and batch is None:
             return self
-        return self.replace(image_size=self.finetune_image_size or self.image_size,
-                            batch_size=self.finetune_batch_size or self.batch_size)
+        return self.replace(image_size=size or self.image_size, batch_size=batch or self.batch_size)
 
     def replace(self, **changes) -> "Profile":
         """A copy with some fields changed, e.g. ``profile.replace(batch_size=2)``."""

@@ -36,8 +36,8 @@ def pretrain(profile: Profile | str | None = None, out_dir: str | os.PathLike = 
     config = config if config is not None else default_config("pretrain", profile)
     check_config(config)
     device = resolve_device(device)
-    run = StageRun("pretrain", profile, out_dir, config, profile.pretrain_steps, device, data, data_kind, callback,
-                   keep=("f_g",))
+    run = StageRun("pretrain", profile.stage_profile("pretrain"), out_dir, config, profile.pretrain_steps, device,
+                   data, data_kind, callback, keep=("f_g",))   # on Profile.pretrain_image_size crops when set
 
     f_g = run.build("f_g", mpfnet_spec(1, 3, profile, config))  # gray -> RGB, 3 scales
     opt = torch.optim.Adam(f_g.parameters(), lr=profile.lr, betas=tuple(config.betas))

@@ -70,7 +70,8 @@ def feature_disc_input(predictions: list[torch.Tensor], info: dict | None, sourc
                       for p in predictions], dim=1)
 
 
-#: Profile fields an upstream checkpoint must share with the fine-tuning run.
+#: Profile fields an upstream checkpoint must share with the fine-tuning run's profile for that stage
+#: (``Profile.stage_profile``: stage 2 may train on other crops than stage 1).
 SIZE_KEYS = ("width", "depth", "image_size", "translator_width")
 
 
@@ -87,7 +88,7 @@ def _load_pretrained(out_dir: Path, stage: str, profile: Profile, config: Finetu
     current = {k: getattr(config, k) for k in ARCHITECTURE_KEYS}
     diffs = config_differences(
         {**expected, **{f"profile.{k}": saved["profile"].get(k) for k in SIZE_KEYS}},
-        {**current, **{f"profile.{k}": getattr(profile, k) for k in SIZE_KEYS}})
+        {**current, **{f"profile.{k}": getattr(profile.stage_profile(stage), k) for k in SIZE_KEYS}})
     if diffs:
         raise CheckpointError(f"checkpoint {path} was trained with another architecture than this finetune run ("
                               + "; ".join(diffs) + "): retrain it or use the same settings")
@@ -143,8 +144,8 @@ def finetune(profile: Profile | str | None = None, out_dir: str | os.PathLike = 
     out_dir = Path(out_dir)
     translated = _load_pretrained(out_dir, "translate", profile, config)
     pretrained = _load_pretrained(out_dir, "pretrain", profile, config)
-    # stage 3's crops and batch may differ from stages 1-2's (Profile.finetune_image_size): the upstream checks
-    # above compare the networks' sizes with the profile itself, the run records the sizes it trains at
+    # each stage may train on its own crops and batch (Profile.stage_profile): the upstream checks above compare
+    # each stage's checkpoint with the sizes that stage trains at, the run records the sizes it trains at
     run = StageRun("finetune", profile.stage_profile("finetune"), out_dir, config, profile.finetune_steps, device,
                    data, data_kind, callback, keep=("g_n2g", "g_g2n", "f_g"))
     upstream = {"translate": weights_fingerprint(translated, ("g_n2g", "g_g2n", "d_n", "d_g")),
