@@ -41,7 +41,8 @@ import torch
 from course_lib.data import VCIP2020, to_gray
 from course_lib.losses import LossWeights, multiscale_mix_loss
 from course_lib.metrics import angular_error_per_image, colourfulness, evaluate, psnr_per_image, ssim_per_image
-from course_lib.train import DirectConfig, get_profile, load_stage, make_configs, pretrain, train_direct, translate
+from course_lib.train import (DirectConfig, get_profile, load_checkpoint, load_stage, make_configs, pretrain,
+                              train_direct, translate)
 from course_lib.train.configs import build_model, default_config, mpfnet_spec
 from course_lib.train.inference import ProgressiveColorizer
 from course_lib.train.loop import PairBatches, training_data
@@ -169,8 +170,6 @@ def probe_finetune(args, profile) -> None:
         if not (out / stage).exists():
             shutil.copytree(source / stage, out / stage)
     if args.pretrain_crop is not None:   # stage 2 trained again here, on its own crops (Profile.pretrain_image_size)
-        from course_lib.train import load_checkpoint
-
         profile = profile.replace(pretrain_image_size=args.pretrain_crop, pretrain_batch_size=args.pretrain_batch)
         seed = load_checkpoint(source / "translate" / "checkpoint.pt")["config"]["seed"]
         t_pre = time.process_time()

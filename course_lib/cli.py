@@ -68,14 +68,12 @@ def _add_training(p: argparse.ArgumentParser) -> None:
     o.add_argument("--width", type=int, default=None, help="MPFNet base width")
     o.add_argument("--depth", type=int, default=None, help="FEB depth (down-sampling levels)")
     o.add_argument("--batch", type=int, default=None, help="images per step")
-    o.add_argument("--pretrain-size", type=int, default=None, metavar="PX",
-                   help="stage 2's crop size in px, if not --size (with --crop stored and the images' stored size: "
-                        "whole images)")
-    o.add_argument("--pretrain-batch", type=int, default=None, metavar="N", help="stage 2's batch, if not --batch")
-    o.add_argument("--finetune-size", type=int, default=None, metavar="PX",
-                   help="stage 3's crop size in px, if not --size (with --crop stored and the images' stored size: "
-                        "whole images)")
-    o.add_argument("--finetune-batch", type=int, default=None, metavar="N", help="stage 3's batch, if not --batch")
+    for stage, number in (("pretrain", 2), ("finetune", 3)):   # Profile.<stage>_image_size / <stage>_batch_size
+        o.add_argument(f"--{stage}-size", type=int, default=None, metavar="PX",
+                       help=f"stage {number}'s crop size in px, if not --size (with --crop stored and the images' "
+                            "stored size: whole images)")
+        o.add_argument(f"--{stage}-batch", type=int, default=None, metavar="N",
+                       help=f"stage {number}'s batch, if not --batch")
     o.add_argument("--lr", type=float, default=None,
                    help="Adam learning rate of every optimizer (fine-tuning's too, unless --finetune-lr is given)")
     o.add_argument("--finetune-lr", type=float, default=None,
