@@ -78,6 +78,9 @@ def _add_training(p: argparse.ArgumentParser) -> None:
                    help="Adam learning rate of every optimizer (fine-tuning's too, unless --finetune-lr is given)")
     o.add_argument("--finetune-lr", type=float, default=None,
                    help="learning rate of fine-tuning's optimizers (default: the profile's; cpu: 0.0001)")
+    o.add_argument("--translate-lr", type=float, default=None,
+                   help="learning rate of stage 1's optimizers (default: --lr); a finished translate stage asked "
+                        "for more steps continues at this rate (an annealing phase)")
     o.add_argument("--crop", default=None, choices=["resize", "stored"],
                    help="resize: each whole image scaled to --size; stored: random --size crops at the stored "
                         "resolution (evaluation then at the stored resolution too)")
@@ -213,11 +216,12 @@ def _profile(args):
     for name, field in flags.items():
         if field in changes and name != "crop" and not changes[field] > 0:
             raise ValueError(f"--{name.replace('_', '-')}: expected a positive number, got {changes[field]}")
-    finetune_lr = getattr(args, "finetune_lr", None)
-    if finetune_lr is not None and not 0 < finetune_lr < 1:
-        raise ValueError(f"--finetune-lr: expected a learning rate in (0, 1), got {finetune_lr}")
-    if finetune_lr is not None or "lr" in changes:   # --lr alone: every optimizer, fine-tuning's included
-        changes["finetune_lr"] = finetune_lr
+    for stage in ("finetune", "translate"):   # Profile.finetune_lr / translate_lr
+        stage_lr = getattr(args, f"{stage}_lr", None)
+        if stage_lr is not None and not 0 < stage_lr < 1:
+            raise ValueError(f"--{stage}-lr: expected a learning rate in (0, 1), got {stage_lr}")
+        if stage_lr is not None or "lr" in changes:   # --lr alone: every optimizer, stages 1 and 3 included
+            changes[f"{stage}_lr"] = stage_lr
     if changes:
         profile = profile.replace(**changes)
     pretrain_steps, translate_steps = getattr(args, "pretrain_steps", None), getattr(args, "translate_steps", None)
@@ -255,7 +259,9 @@ def _profile(args):
     warm = f" (the first {profile.translate_warmup} supervised)" if profile.translate_warmup else ""
     print(f"steps: translate {profile.translate_steps}{warm} / pretrain {profile.pretrain_steps} / finetune "
           f"{profile.finetune_steps} / direct {profile.direct_steps}, batch {profile.batch_size}, lr {profile.lr:g}"
-          + (f" (fine-tuning {profile.finetune_lr:g})" if profile.finetune_lr is not None else ""))
+          + "".join(f" ({label} {rate:g})" for label, rate in (("translation", profile.translate_lr),
+                                                                  ("fine-tuning", profile.finetune_lr))
+                    if rate is not None))
     import torch
 
     on_gpu = (args.device or ("cuda" if torch.cuda.is_available() else "cpu")).startswith("cuda")

@@ -244,20 +244,23 @@ def test_finetune_lr_option_and_lr_alone_setting_every_stage(capsys):
     from course_lib.cli import _profile
 
     def profile(**flags):
-        return _profile(argparse.Namespace(profile="cpu", **{"lr": None, "finetune_lr": None, "device": "cpu",
-                                                             **flags}))
+        return _profile(argparse.Namespace(profile="cpu", **{"lr": None, "finetune_lr": None, "translate_lr": None,
+                                                             "device": "cpu", **flags}))
 
     def rates(p):
-        return p.lr, p.finetune_lr
+        return p.lr, p.finetune_lr, p.translate_lr
 
-    assert rates(profile()) == (5e-4, 1e-4)
+    assert rates(profile()) == (5e-4, 1e-4, None)
     out = capsys.readouterr().out
     assert "lr 0.0005 (fine-tuning 0.0001)" in out and "many hours" not in out   # the cpu profile is made for CPUs
-    assert rates(profile(lr=1e-3)) == (1e-3, None)              # --lr alone: every optimizer, fine-tuning's too
-    assert rates(profile(lr=1e-3, finetune_lr=2e-5)) == (1e-3, 2e-5)
-    assert rates(profile(finetune_lr=3e-5)) == (5e-4, 3e-5)
-    with pytest.raises(ValueError, match="--finetune-lr: expected a learning rate"):
-        profile(finetune_lr=0.0)
+    assert rates(profile(lr=1e-3)) == (1e-3, None, None)        # --lr alone: every optimizer, stages 1 and 3 too
+    assert rates(profile(lr=1e-3, finetune_lr=2e-5)) == (1e-3, 2e-5, None)
+    assert rates(profile(finetune_lr=3e-5)) == (5e-4, 3e-5, None)
+    assert rates(profile(translate_lr=5e-5)) == (5e-4, 1e-4, 5e-5)
+    assert "lr 0.0005 (translation 5e-05) (fine-tuning 0.0001)" in capsys.readouterr().out
+    for flag in ("finetune", "translate"):
+        with pytest.raises(ValueError, match=f"--{flag}-lr: expected a learning rate"):
+            profile(**{f"{flag}_lr": 0.0})
     # stage 3's own crop and batch (Profile.finetune_image_size / finetune_batch_size); other stages keep theirs
     p = profile(finetune_size=256, finetune_batch=2)
     assert (p.image_size, p.batch_size, p.finetune_image_size, p.finetune_batch_size) == (128, 8, 256, 2)

@@ -87,8 +87,8 @@ def _stop_at(step_to_stop):
     return callback
 
 
-def test_finetune_lr_sets_the_learning_rate_of_fine_tuning_only(tmp_path):
-    profile = _steps(2, checkpoint_every=100, finetune_lr=3e-5)
+def test_finetune_lr_and_translate_lr_set_the_learning_rate_of_their_stage_only(tmp_path):
+    profile = _steps(2, checkpoint_every=100, finetune_lr=3e-5, translate_lr=7e-5)
     lrs = {}
     for stage, fn in (("translate", translate), ("pretrain", pretrain), ("finetune", finetune)):
         if stage != "finetune":
@@ -99,10 +99,40 @@ def test_finetune_lr_sets_the_learning_rate_of_fine_tuning_only(tmp_path):
         folder = tmp_path / "paused" if stage != "finetune" else tmp_path
         ckpt = load_checkpoint(folder / stage / "checkpoint.pt")
         lrs[stage] = {g["lr"] for o in ckpt["optimizers"].values() for g in o["param_groups"]}
-    assert lrs == {"translate": {TINY.lr}, "pretrain": {TINY.lr}, "finetune": {3e-5}}
-    for bad in (0, 1.5, True, "1e-4"):
-        with pytest.raises(ValueError, match="finetune_lr"):
-            TINY.replace(finetune_lr=bad)
+    assert lrs == {"translate": {7e-5}, "pretrain": {TINY.lr}, "finetune": {3e-5}}
+    for field in ("finetune_lr", "translate_lr"):
+        for bad in (0, 1.5, True, "1e-4"):
+            with pytest.raises(ValueError, match=field):
+                TINY.replace(**{field: bad})
+
+
+def test_a_finished_translate_stage_continues_at_translate_lr(tmp_path):
+    """An annealing phase: the finished stage (weights only) continued for one more step at a lower rate moves
+    G_N2G by about that rate (Adam's first step moves every weight by about lr), and an interrupted stage
+    resumed at another rate takes the new one rather than the one its saved optimizer state carries."""
+    profile = _steps(2, checkpoint_every=100, translate_warmup=4)
+    translate(profile, tmp_path, device="cpu")
+    before = {k: v.clone() for k, v in load_stage(tmp_path, "translate")["g_n2g"].state_dict().items()}
+    moves = {}
+    for rate in (1e-3, 1e-5):
+        folder = tmp_path / f"lr{rate:g}"
+        shutil.copytree(tmp_path / "translate", folder / "translate")
+        translate(profile.replace(translate_steps=3, translate_lr=rate), folder, device="cpu")
+        after = load_stage(folder, "translate")["g_n2g"].state_dict()
+        moves[rate] = max(float((after[k] - before[k]).abs().max()) for k in before if before[k].is_floating_point())
+    assert 0.5e-3 < moves[1e-3] < 2e-3 and 0.5e-5 < moves[1e-5] < 2e-5
+    with pytest.raises(TrainingInterrupted):
+        translate(profile.replace(translate_steps=3, checkpoint_every=1), tmp_path / "paused", device="cpu",
+                  callback=_stop_at(1))
+    ckpt = load_checkpoint(tmp_path / "paused" / "translate" / "checkpoint.pt")
+    assert {g["lr"] for o in ckpt["optimizers"].values() for g in o["param_groups"]} == {TINY.lr}
+    with pytest.raises(TrainingInterrupted):
+        translate(profile.replace(translate_steps=3, translate_lr=2e-5, checkpoint_every=1), tmp_path / "paused",
+                  device="cpu",
+                  callback=_stop_at(2))
+    ckpt = load_checkpoint(tmp_path / "paused" / "translate" / "checkpoint.pt")
+    assert ckpt["step"] == 2 and ckpt["profile"]["translate_lr"] == 2e-5
+    assert {g["lr"] for o in ckpt["optimizers"].values() for g in o["param_groups"]} == {2e-5}
 
 
 def test_pretrain_resume_continues_the_same_trajectory(tmp_path):

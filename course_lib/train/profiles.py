@@ -86,6 +86,10 @@ class Profile:
             one rate, 1e-4, for every stage). Fine-tuning starts from two trained stages and adds three GAN
             terms; at the ``cpu`` profile's raised ``lr`` its validation PSNR swung by up to 1 dB between
             measurements 33 steps apart.
+        translate_lr: the learning rate of stage 1's optimizers (the translators and their discriminators);
+            ``None``: ``lr``. Not compared when a finished stage is continued, so a stage trained at ``lr`` can be
+            continued for a few steps at a lower rate (an annealing phase; the shipped VCIP 2020 weights,
+            README "Shipped weights").
         amp: mixed precision (torch.autocast float16 + GradScaler); only takes effect on CUDA.
         num_train: training images (spectral scenes rendered, or the first images of a folder dataset).
         num_test: held-out images for evaluation.
@@ -127,6 +131,7 @@ class Profile:
     translator_width: int | None = None
     translate_warmup: int = 0
     finetune_lr: float | None = None
+    translate_lr: float | None = None
     finetune_share: float = 0.5
     pretrain_image_size: int | None = None
     pretrain_batch_size: int | None = None
@@ -140,11 +145,11 @@ class Profile:
                 or self.translate_warmup < 0:
             raise ValueError(f"Profile.translate_warmup: expected an integer >= 0, got {self.translate_warmup!r}")
         _check_share(self.finetune_share, "Profile.finetune_share")
-        if self.finetune_lr is not None and (isinstance(self.finetune_lr, bool)
-                                             or not isinstance(self.finetune_lr, (int, float))
-                                             or not 0 < self.finetune_lr < 1):
-            raise ValueError(f"Profile.finetune_lr: expected None or a learning rate in (0, 1), got "
-                             f"{self.finetune_lr!r}")
+        for name in ("finetune_lr", "translate_lr"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                      or not 0 < value < 1):
+                raise ValueError(f"Profile.{name}: expected None or a learning rate in (0, 1), got {value!r}")
         for name in ("pretrain_image_size", "pretrain_batch_size", "finetune_image_size", "finetune_batch_size"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):

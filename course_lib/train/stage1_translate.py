@@ -70,15 +70,17 @@ def translate(profile: Profile | str | None = None, out_dir: str | os.PathLike =
     g_g2n = run.build("g_g2n", mpfnet_spec(1, 1, profile, config, translator=True))  # gray -> NIR
     d_n = run.build("d_n", patch_disc_spec(1, profile, config))     # D_N^img: real NIR or G_G2N's fake?
     d_g = run.build("d_g", patch_disc_spec(1, profile, config))     # D_G^img: real gray or G_N2G's fake?
-    opt_g = torch.optim.Adam(itertools.chain(g_n2g.parameters(), g_g2n.parameters()), lr=profile.lr,
+    lr = profile.lr if profile.translate_lr is None else profile.translate_lr
+    opt_g = torch.optim.Adam(itertools.chain(g_n2g.parameters(), g_g2n.parameters()), lr=lr,
                              betas=tuple(config.betas))
-    opt_d = torch.optim.Adam(itertools.chain(d_n.parameters(), d_g.parameters()), lr=profile.lr,
-                             betas=tuple(config.betas))
+    opt_d = torch.optim.Adam(itertools.chain(d_n.parameters(), d_g.parameters()), lr=lr, betas=tuple(config.betas))
     scaler = make_scaler(profile, device)
     pool_n, pool_g = ImagePool(config.pool_size, seed=config.seed), ImagePool(config.pool_size, seed=config.seed + 1)
     run.track(models={"g_n2g": g_n2g, "g_g2n": g_g2n, "d_n": d_n, "d_g": d_g},
               optimizers={"g": opt_g, "d": opt_d}, scaler=scaler, pools={"n": pool_n, "g": pool_g})
     run.resume()
+    for group in (*opt_g.param_groups, *opt_d.param_groups):   # a stage continued at another Profile.translate_lr
+        group["lr"] = lr
     w, amp = config.weights, profile.amp
     fixed = run.pair_batches(0).fixed(4, device)
     warmup = min(profile.translate_warmup, profile.translate_steps)
