@@ -3,6 +3,8 @@ one seed, a few hundred steps, one thread). Each prints JSON lines as it goes.
 
     python benchmarks/probes.py translator --root DIR --paired 0  --steps 60    # unpaired CycleGAN translator
     python benchmarks/probes.py translator --root DIR --paired 10 --steps 120   # with the paired L1 term (cpu recipe)
+    python benchmarks/probes.py translator --root DIR --steps 1800 --translator-width 16   # the cpu profile's stage 1
+                                                      # (all supervised warm-up steps) with a translator twice as wide
     python benchmarks/probes.py direct --root DIR --lr 5e-4 --steps 900         # direct route; also --lr 2e-3,
                                                                                 # --alpha 0 (pure L1), --norm none
     python benchmarks/probes.py supervised-translator --root DIR --colouriser RUN/pretrain --steps 600
@@ -71,8 +73,9 @@ def probe_translator(args, profile) -> None:
     t0 = time.process_time()
     for k in range(1, 5):
         steps = max(1, args.steps * k // 4)
-        r = translate(profile.replace(translate_steps=steps), args.out / f"translator-p{args.paired:g}", args.root,
-                      config)
+        width = "" if args.translator_width is None else f"-w{args.translator_width}"
+        r = translate(profile.replace(translate_steps=steps, translator_width=args.translator_width),
+                      args.out / f"translator-p{args.paired:g}{width}", args.root, config)
         with torch.no_grad():
             out = r.models["g_n2g"](nir)[-1]
         print(json.dumps({"step": steps, "cpu_s": round(time.process_time() - t0), **_gray_stats(out, gray)}),
@@ -208,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=120)
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--paired", type=float, default=10.0, help="translator: lambda_paired")
+    parser.add_argument("--translator-width", type=int, default=None,
+                        help="translator: G_N2G's width (Profile.translator_width; default: the cpu profile's 8)")
     parser.add_argument("--alpha", type=float, default=0.84, help="direct, colouriser: SSIM weight of L_mix")
     parser.add_argument("--norm", default="instance", choices=["instance", "batch", "none"])
     parser.add_argument("--colouriser", default=None, help="supervised-translator: a pretrain stage folder")
