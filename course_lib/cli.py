@@ -75,7 +75,8 @@ def _add_training(p: argparse.ArgumentParser) -> None:
         o.add_argument(f"--{stage}-batch", type=int, default=None, metavar="N",
                        help=f"stage {number}'s batch, if not --batch")
     o.add_argument("--lr", type=float, default=None,
-                   help="Adam learning rate of every optimizer (fine-tuning's too, unless --finetune-lr is given)")
+                   help="Adam learning rate of every optimizer (stages 1 and 3 too, unless --translate-lr / --finetune-lr "
+                        "is given)")
     o.add_argument("--finetune-lr", type=float, default=None,
                    help="learning rate of fine-tuning's optimizers (default: the profile's; cpu: 0.0001)")
     o.add_argument("--translate-lr", type=float, default=None,

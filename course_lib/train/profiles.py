@@ -88,8 +88,8 @@ class Profile:
             measurements 33 steps apart.
         translate_lr: the learning rate of stage 1's optimizers (the translators and their discriminators);
             ``None``: ``lr``. Not compared when a finished stage is continued, so a stage trained at ``lr`` can be
-            continued for a few steps at a lower rate (an annealing phase; the shipped VCIP 2020 weights,
-            README "Shipped weights").
+            continued for a few steps at a lower rate (an annealing phase: measured on VCIP 2020 at × 4, no gain,
+            ``benchmarks/results/vcip_cpu/probe_translator_x8.md``).
         amp: mixed precision (torch.autocast float16 + GradScaler); only takes effect on CUDA.
         num_train: training images (spectral scenes rendered, or the first images of a folder dataset).
         num_test: held-out images for evaluation.
