@@ -5,6 +5,8 @@ one seed, a few hundred steps, one thread). Each prints JSON lines as it goes.
     python benchmarks/probes.py translator --root DIR --paired 10 --steps 120   # with the paired L1 term (cpu recipe)
     python benchmarks/probes.py translator --root DIR --steps 1800 --translator-width 16   # the cpu profile's stage 1
                                                       # (all supervised warm-up steps) with a translator twice as wide
+    python benchmarks/probes.py translator --root DIR --steps 7200 --translate-crop 256 --translate-batch 2
+                                                      # the same on whole 256 px images, batch 2
     python benchmarks/probes.py direct --root DIR --lr 5e-4 --steps 900         # direct route; also --lr 2e-3,
                                                                                 # --alpha 0 (pure L1), --norm none
     python benchmarks/probes.py supervised-translator --root DIR --colouriser RUN/pretrain --steps 600
@@ -74,8 +76,12 @@ def probe_translator(args, profile) -> None:
     for k in range(1, 5):
         steps = max(1, args.steps * k // 4)
         width = "" if args.translator_width is None else f"-w{args.translator_width}"
-        r = translate(profile.replace(translate_steps=steps, translator_width=args.translator_width),
-                      args.out / f"translator-p{args.paired:g}{width}", args.root, config)
+        crop = "" if args.translate_crop is None else f"-crop{args.translate_crop}x{args.translate_batch}"
+        r = translate(profile.replace(translate_steps=steps, translate_warmup=profile._warmup_for(steps),
+                                      translator_width=args.translator_width,
+                                      translate_image_size=args.translate_crop,
+                                      translate_batch_size=args.translate_batch if args.translate_crop else None),
+                      args.out / f"translator-p{args.paired:g}{width}{crop}", args.root, config)
         with torch.no_grad():
             out = r.models["g_n2g"](nir)[-1]
         print(json.dumps({"step": steps, "cpu_s": round(time.process_time() - t0), **_gray_stats(out, gray)}),
@@ -213,6 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--paired", type=float, default=10.0, help="translator: lambda_paired")
     parser.add_argument("--translator-width", type=int, default=None,
                         help="translator: G_N2G's width (Profile.translator_width; default: the cpu profile's 8)")
+    parser.add_argument("--translate-crop", type=int, default=None,
+                        help="translator: stage 1's crop in px at the stored scale (Profile.translate_image_size; "
+                             "default: the cpu profile's 128; 256 = whole VCIP images)")
+    parser.add_argument("--translate-batch", type=int, default=2,
+                        help="translator --translate-crop: stage 1's batch (Profile.translate_batch_size)")
     parser.add_argument("--alpha", type=float, default=0.84, help="direct, colouriser: SSIM weight of L_mix")
     parser.add_argument("--norm", default="instance", choices=["instance", "batch", "none"])
     parser.add_argument("--colouriser", default=None, help="supervised-translator: a pretrain stage folder")

@@ -68,7 +68,8 @@ def _add_training(p: argparse.ArgumentParser) -> None:
     o.add_argument("--width", type=int, default=None, help="MPFNet base width")
     o.add_argument("--depth", type=int, default=None, help="FEB depth (down-sampling levels)")
     o.add_argument("--batch", type=int, default=None, help="images per step")
-    for stage, number in (("pretrain", 2), ("finetune", 3)):   # Profile.<stage>_image_size / <stage>_batch_size
+    # Profile.<stage>_image_size / <stage>_batch_size
+    for stage, number in (("translate", 1), ("pretrain", 2), ("finetune", 3)):
         o.add_argument(f"--{stage}-size", type=int, default=None, metavar="PX",
                        help=f"stage {number}'s crop size in px, if not --size (with --crop stored and the images' "
                             "stored size: whole images)")
@@ -211,8 +212,9 @@ def _profile(args):
         profile = profile.with_steps(args.steps)
         print(f"--steps {args.steps}: every stage trains {args.steps} steps")
     flags = {"size": "image_size", "width": "width", "depth": "depth", "batch": "batch_size", "lr": "lr",
-             "crop": "crop", "pretrain_size": "pretrain_image_size", "pretrain_batch": "pretrain_batch_size",
-             "finetune_size": "finetune_image_size", "finetune_batch": "finetune_batch_size"}
+             "crop": "crop", **{f"{stage}_{flag}": f"{stage}_{field}_size"   # --<stage>-size / --<stage>-batch
+                                for stage in ("translate", "pretrain", "finetune")
+                                for flag, field in (("size", "image"), ("batch", "batch"))}}
     changes = {field: getattr(args, name) for name, field in flags.items() if getattr(args, name, None) is not None}
     for name, field in flags.items():
         if field in changes and name != "crop" and not changes[field] > 0:
@@ -254,7 +256,8 @@ def _profile(args):
                  if profile.crop == "stored" else
                  "each whole image scaled (shorter side) and centre-cropped to {0} px, for training and evaluation")
         own = [f"{label}: {p.image_size} px, batch {p.batch_size}"
-               for label, p in (("pre-training", profile.stage_profile("pretrain")),
+               for label, p in (("translation", profile.stage_profile("translate")),
+                                ("pre-training", profile.stage_profile("pretrain")),
                                 ("fine-tuning", profile.stage_profile("finetune"))) if p is not profile]
         print(f"data: {where.format(profile.image_size)}" + (f" ({'; '.join(own)})" if own else ""))
     warm = f" (the first {profile.translate_warmup} supervised)" if profile.translate_warmup else ""

@@ -274,3 +274,8 @@ def test_finetune_lr_option_and_lr_alone_setting_every_stage(capsys):
     assert p.stage_profile("finetune") is p and p.image_size == 128
     with pytest.raises(ValueError, match="--pretrain-size: expected a positive number"):
         profile(pretrain_size=-256)
+    p = profile(translate_size=256, translate_batch=2)
+    assert (p.stage_profile("translate").image_size, p.stage_profile("translate").batch_size) == (256, 2)
+    assert p.stage_profile("pretrain") is p and (p.image_size, p.batch_size) == (128, 8)
+    with pytest.raises(ValueError, match="--translate-batch: expected a positive number"):
+        profile(translate_batch=0)

@@ -135,6 +135,26 @@ def test_a_finished_translate_stage_continues_at_translate_lr(tmp_path):
     assert {g["lr"] for o in ckpt["optimizers"].values() for g in o["param_groups"]} == {2e-5}
 
 
+def test_an_interrupted_finetune_stage_resumes_at_the_new_finetune_lr(tmp_path, capsys):
+    """Stage 3 behaves like stage 1 (one place, StageRun.resume): its restored optimizers take the profile's
+    Profile.finetune_lr, not the rate saved in their state, and the run says so."""
+    profile = _steps(3, checkpoint_every=1, finetune_lr=3e-5)
+    translate(profile, tmp_path, device="cpu")
+    pretrain(profile, tmp_path, device="cpu")
+    with pytest.raises(TrainingInterrupted):
+        finetune(profile, tmp_path, device="cpu", callback=_stop_at(1))
+    ckpt = load_checkpoint(tmp_path / "finetune" / "checkpoint.pt")
+    assert {g["lr"] for o in ckpt["optimizers"].values() for g in o["param_groups"]} == {3e-5}
+    capsys.readouterr()
+    with pytest.raises(TrainingInterrupted):
+        finetune(profile.replace(finetune_lr=1e-5), tmp_path, device="cpu", callback=_stop_at(2))
+    assert "[finetune] learning rate 1e-05 (the checkpoint's optimizers were at 3e-05)" in capsys.readouterr().out
+    ckpt = load_checkpoint(tmp_path / "finetune" / "checkpoint.pt")
+    assert ckpt["step"] == 2 and {g["lr"] for o in ckpt["optimizers"].values() for g in o["param_groups"]} == {1e-5}
+    finetune(profile.replace(finetune_lr=1e-5), tmp_path, device="cpu")   # the same rate again: nothing to say
+    assert "learning rate" not in capsys.readouterr().out
+
+
 def test_pretrain_resume_continues_the_same_trajectory(tmp_path):
     straight = pretrain(_steps(4), tmp_path / "a", device="cpu")
     with pytest.raises(TrainingInterrupted):
@@ -384,13 +404,37 @@ def test_finetune_feat_real_rgb_shows_the_feature_discriminator_real_photo_pyram
 
 
 def test_stage_image_size_and_batch_apply_to_their_stage_alone(tmp_path, monkeypatch):
+    import course_lib.train.stage1_translate as stage1
     import course_lib.train.stage3_finetune as stage3
 
     profile = _steps(2, finetune_image_size=64, finetune_batch_size=1, pretrain_image_size=56, pretrain_batch_size=3)
     assert profile.stage_profile("translate") is profile and profile.stage_profile("direct") is profile
     assert (profile.stage_profile("finetune").image_size, profile.stage_profile("finetune").batch_size) == (64, 1)
     assert (profile.stage_profile("pretrain").image_size, profile.stage_profile("pretrain").batch_size) == (56, 3)
+    seen = []
+
+    def spy_on(module):
+        original = module.translator_objective
+
+        def spy(g_n2g, g_g2n, d_n, d_g, real_n, real_g, *args, **kwargs):
+            seen.append((tuple(real_n.shape), tuple(real_g.shape)))
+            return original(g_n2g, g_g2n, d_n, d_g, real_n, real_g, *args, **kwargs)
+
+        monkeypatch.setattr(module, "translator_objective", spy)
+
+    spy_on(stage1)
+    spy_on(stage3)
+    # stage 1 on its own crops too (Profile.translate_image_size / translate_batch_size): 40 px, batch 3
+    translate(profile.replace(translate_image_size=40, translate_batch_size=3), tmp_path / "own", device="cpu")
+    assert seen == [((3, 1, 40, 40), (3, 1, 40, 40))] * 2
+    assert (load_checkpoint(tmp_path / "own" / "translate" / "checkpoint.pt")["config"]["profile"]["image_size"]) == 40
+    # fine-tuning checks stage 1's checkpoint against the size the profile gives stage 1
+    with pytest.raises(CheckpointError, match="image_size: 40 in the checkpoint, 48 now"):
+        finetune(profile, tmp_path / "own", device="cpu")
+    seen.clear()
     translate(profile, tmp_path, device="cpu")
+    assert seen == [((2, 1, 48, 48), (2, 1, 48, 48))] * 2
+    seen.clear()
     pretrain(profile, tmp_path, device="cpu")
     stage_sizes = {stage: load_checkpoint(tmp_path / stage / "checkpoint.pt")["config"]["profile"]
                    for stage in ("translate", "pretrain")}
@@ -399,14 +443,6 @@ def test_stage_image_size_and_batch_apply_to_their_stage_alone(tmp_path, monkeyp
     # a fine-tuning run whose profile expects stage 2 at another size than its checkpoint was trained at: refused
     with pytest.raises(CheckpointError, match="image_size: 56 in the checkpoint, 48 now"):
         finetune(profile.replace(pretrain_image_size=None), tmp_path, device="cpu")
-    seen = []
-    original = stage3.translator_objective
-
-    def spy(g_n2g, g_g2n, d_n, d_g, real_n, real_g, *args, **kwargs):
-        seen.append((tuple(real_n.shape), tuple(real_g.shape)))
-        return original(g_n2g, g_g2n, d_n, d_g, real_n, real_g, *args, **kwargs)
-
-    monkeypatch.setattr(stage3, "translator_objective", spy)
     # stage 1 trained at 48 px, stage 2 at 56: fine-tuning accepts them and trains on 64 px crops, batch 1
     with pytest.raises(TrainingInterrupted):
         finetune(profile, tmp_path, device="cpu", callback=_stop_at(1))
@@ -420,7 +456,8 @@ def test_stage_image_size_and_batch_apply_to_their_stage_alone(tmp_path, monkeyp
     assert len(seen) == 2 and seen[-1] == ((1, 1, 64, 64), (1, 1, 64, 64))
     # without the fields every stage trains at image_size / batch_size
     assert TINY.stage_profile("finetune") is TINY and TINY.stage_profile("pretrain") is TINY
-    for field in ("pretrain_image_size", "pretrain_batch_size", "finetune_image_size", "finetune_batch_size"):
+    for field in ("translate_image_size", "translate_batch_size", "pretrain_image_size", "pretrain_batch_size",
+                  "finetune_image_size", "finetune_batch_size"):
         for bad in (0, -8, 1.5, True, "256"):
             with pytest.raises(ValueError, match=field):
                 TINY.replace(**{field: bad})

@@ -60,7 +60,7 @@ def train_direct(profile: Profile | str | None = None, out_dir: str | os.PathLik
     net = run.build("net", spec)
     opt = torch.optim.Adam(net.parameters(), lr=profile.lr, betas=tuple(config.betas))
     scaler = make_scaler(profile, device)
-    run.track(models={"net": net}, optimizers={"net": opt}, scaler=scaler)
+    run.track(models={"net": net}, optimizers={"net": opt}, scaler=scaler, lr=profile.lr)
     run.resume()
     fixed = run.pair_batches(0).fixed(4, device)
 

@@ -9,7 +9,7 @@ A stage (``stage1_translate.py`` ...) keeps its training step in plain sight and
 
     run = StageRun("pretrain", profile, out_dir, config, total_steps=..., device=..., data=...)
     ... build models and optimizers ...
-    run.track(models={...}, optimizers={...}, scaler=scaler)
+    run.track(models={...}, optimizers={...}, scaler=scaler, lr=lr)   # resume() gives every optimizer lr
     start = run.resume()                 # from out_dir/pretrain/checkpoint.pt if it exists
     with run:                            # Ctrl-C -> checkpoint at the last finished step
         for step in run.steps():         # tqdm progress bar, steps start + 1 ... total
@@ -152,13 +152,26 @@ class StageRun:
         return build_model(spec).to(self.device)
 
     def track(self, models: Mapping[str, nn.Module], optimizers: Mapping[str, torch.optim.Optimizer],
-              scaler: Any = None, pools: Mapping[str, ImagePool] | None = None) -> None:
-        """Register what the checkpoint must hold."""
-        self.models, self.optimizers = dict(models), dict(optimizers)
+              scaler: Any = None, pools: Mapping[str, ImagePool] | None = None, lr: float | None = None) -> None:
+        """Register what the checkpoint must hold; ``lr``: the stage's learning rate, which :meth:`resume` gives
+        every optimizer after restoring it (a stage resumed or continued at another rate takes the new one)."""
+        self.models, self.optimizers, self.lr = dict(models), dict(optimizers), lr
         self.scaler, self.pools = scaler, dict(pools or {})
         missing = sorted(set(self.models) - set(self.specs))
         if missing:
             raise ValueError(f"models {missing} were not built with StageRun.build (no spec to rebuild them)")
+
+    def _apply_lr(self) -> None:
+        """Give every tracked optimizer the stage's rate (a restored optimizer state carries the saved one)."""
+        if getattr(self, "lr", None) is None:
+            return
+        saved = sorted({g["lr"] for o in self.optimizers.values() for g in o.param_groups} - {self.lr})
+        for o in self.optimizers.values():
+            for group in o.param_groups:
+                group["lr"] = self.lr
+        if saved and self.step < self.total_steps:
+            print(f"[{self.stage}] learning rate {self.lr:g} (the checkpoint's optimizers were at "
+                  f"{', '.join(f'{v:g}' for v in saved)})")
 
     def pair_batches(self, stream: int = 0) -> PairBatches:
         """The deterministic batch source of this run (``stream`` 1, 2... for independent orders)."""
@@ -231,6 +244,7 @@ class StageRun:
                     p.load_state_dict(ckpt["pools"][k])
             set_rng_state(ckpt["rng"])
             self.step = self._saved_step = int(ckpt["step"])
+            self._apply_lr()
             if slim and self.step < self.total_steps:
                 dropped = f" and the networks {missing} (re-initialised)" if missing else ""
                 print(f"[{self.stage}] continuing a finished stage from step {self.step} to {self.total_steps}: "

@@ -56,6 +56,9 @@ __all__ = ["Profile", "PROFILES", "get_profile", "PROFILE_ENV_VAR", "CROP_MODES"
 PROFILE_ENV_VAR = "COURSE_PROFILE"
 #: Profile.crop values (see Profile).
 CROP_MODES = ("resize", "stored")
+#: Profile fields that give one stage its own crop size and batch (:meth:`Profile.stage_profile`).
+STAGE_SIZE_FIELDS = ("translate_image_size", "translate_batch_size", "pretrain_image_size", "pretrain_batch_size",
+                     "finetune_image_size", "finetune_batch_size")
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ class Profile:
         finetune_lr: the learning rate of fine-tuning's optimizers (stage 3); ``None``: ``lr`` (the paper gives
             one rate, 1e-4, for every stage). Fine-tuning starts from two trained stages and adds three GAN
             terms; at the ``cpu`` profile's raised ``lr`` its validation PSNR swung by up to 1 dB between
-            measurements 33 steps apart.
+            measurements 33 steps apart. A stage resumed at another rate takes the new one (``StageRun.track``).
         translate_lr: the learning rate of stage 1's optimizers (the translators and their discriminators);
             ``None``: ``lr``. Not compared when a finished stage is continued, so a stage trained at ``lr`` can be
             continued for a few steps at a lower rate (an annealing phase: measured on VCIP 2020 at × 4, no gain,
@@ -103,8 +106,9 @@ class Profile:
             at their stored resolution and each step takes random ``image_size`` px crops of them (with the
             paper's zoom, mirror and contrast jitter), so training sees every part of every image at the scale
             it is evaluated at. Rendered spectral scenes are rendered at ``image_size`` either way.
-        pretrain_image_size, pretrain_batch_size, finetune_image_size, finetune_batch_size: crop size and batch of
-            stage 2 (pre-training F_G) or stage 3 alone; ``None``: ``image_size`` and ``batch_size``. The networks
+        translate_image_size, translate_batch_size, pretrain_image_size, pretrain_batch_size, finetune_image_size,
+            finetune_batch_size: crop size and batch of stage 1 (the translators), stage 2 (pre-training F_G) or
+            stage 3 alone; ``None``: ``image_size`` and ``batch_size``. The networks
             are fully convolutional, so a stage may see other crops than the others: with ``crop="stored"`` and
             the images' stored size, whole images, the size they are evaluated at, where instance norm normalises
             by a whole image's statistics (``benchmarks/results/vcip_cpu/probe_stage3_terms.md``).
@@ -133,6 +137,8 @@ class Profile:
     finetune_lr: float | None = None
     translate_lr: float | None = None
     finetune_share: float = 0.5
+    translate_image_size: int | None = None
+    translate_batch_size: int | None = None
     pretrain_image_size: int | None = None
     pretrain_batch_size: int | None = None
     finetune_image_size: int | None = None
@@ -150,18 +156,19 @@ class Profile:
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                       or not 0 < value < 1):
                 raise ValueError(f"Profile.{name}: expected None or a learning rate in (0, 1), got {value!r}")
-        for name in ("pretrain_image_size", "pretrain_batch_size", "finetune_image_size", "finetune_batch_size"):
+        for name in STAGE_SIZE_FIELDS:
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise ValueError(f"Profile.{name}: expected None or a positive integer, got {value!r}")
 
     def stage_profile(self, stage: str) -> "Profile":
-        """The profile one stage trains with: this one, but for ``"pretrain"`` / ``"finetune"`` with
-        ``pretrain_image_size`` / ``finetune_image_size`` and the matching ``*_batch_size`` (when set) as its
-        ``image_size`` / ``batch_size``."""
+        """The profile one stage trains with: this one, but for ``"translate"`` / ``"pretrain"`` / ``"finetune"``
+        with ``translate_image_size`` / ``pretrain_image_size`` / ``finetune_image_size`` and the matching
+        ``*_batch_size`` (when set) as its ``image_size`` / ``batch_size``."""
         if stage not in STAGES:
             raise ValueError(f"stage: expected one of {list(STAGES)}, got {stage!r}")
-        size, batch = {"pretrain": (self.pretrain_image_size, self.pretrain_batch_size),
+        size, batch = {"translate": (self.translate_image_size, self.translate_batch_size),
+                       "pretrain": (self.pretrain_image_size, self.pretrain_batch_size),
                        "finetune": (self.finetune_image_size, self.finetune_batch_size)}.get(stage, (None, None))
         if size is None and batch is None:
             return self

@@ -63,8 +63,9 @@ def translate(profile: Profile | str | None = None, out_dir: str | os.PathLike =
     check_config(config)
     device = resolve_device(device)
     # finished: the translators and the image discriminators, which fine-tuning continues (Eq. (5)'s L_tran)
-    run = StageRun("translate", profile, out_dir, config, profile.translate_steps, device, data, data_kind,
-                   callback, keep=("g_n2g", "g_g2n", "d_n", "d_g"))
+    # on Profile.translate_image_size crops, translate_batch_size at a time, when set
+    run = StageRun("translate", profile.stage_profile("translate"), out_dir, config, profile.translate_steps, device,
+                   data, data_kind, callback, keep=("g_n2g", "g_g2n", "d_n", "d_g"))
 
     g_n2g = run.build("g_n2g", mpfnet_spec(1, 1, profile, config, translator=True))  # NIR -> gray
     g_g2n = run.build("g_g2n", mpfnet_spec(1, 1, profile, config, translator=True))  # gray -> NIR
@@ -77,10 +78,9 @@ def translate(profile: Profile | str | None = None, out_dir: str | os.PathLike =
     scaler = make_scaler(profile, device)
     pool_n, pool_g = ImagePool(config.pool_size, seed=config.seed), ImagePool(config.pool_size, seed=config.seed + 1)
     run.track(models={"g_n2g": g_n2g, "g_g2n": g_g2n, "d_n": d_n, "d_g": d_g},
-              optimizers={"g": opt_g, "d": opt_d}, scaler=scaler, pools={"n": pool_n, "g": pool_g})
+              optimizers={"g": opt_g, "d": opt_d}, scaler=scaler, pools={"n": pool_n, "g": pool_g},
+              lr=lr)   # a stage resumed or continued at another Profile.translate_lr takes the new rate
     run.resume()
-    for group in (*opt_g.param_groups, *opt_d.param_groups):   # a stage continued at another Profile.translate_lr
-        group["lr"] = lr
     w, amp = config.weights, profile.amp
     fixed = run.pair_batches(0).fixed(4, device)
     warmup = min(profile.translate_warmup, profile.translate_steps)

@@ -42,7 +42,7 @@ def pretrain(profile: Profile | str | None = None, out_dir: str | os.PathLike = 
     f_g = run.build("f_g", mpfnet_spec(1, 3, profile, config))  # gray -> RGB, 3 scales
     opt = torch.optim.Adam(f_g.parameters(), lr=profile.lr, betas=tuple(config.betas))
     scaler = make_scaler(profile, device)
-    run.track(models={"f_g": f_g}, optimizers={"f_g": opt}, scaler=scaler)
+    run.track(models={"f_g": f_g}, optimizers={"f_g": opt}, scaler=scaler, lr=profile.lr)
     run.resume()
     fixed = run.pair_batches(0).fixed(4, device)
 

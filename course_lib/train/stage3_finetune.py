@@ -172,7 +172,8 @@ def finetune(profile: Profile | str | None = None, out_dir: str | os.PathLike = 
                              betas=tuple(config.betas))
     scaler = make_scaler(profile, device)
     pool_n, pool_g = ImagePool(config.pool_size, seed=config.seed), ImagePool(config.pool_size, seed=config.seed + 1)
-    run.track(models=nets, optimizers={"g": opt_g, "d": opt_d}, scaler=scaler, pools={"n": pool_n, "g": pool_g})
+    run.track(models=nets, optimizers={"g": opt_g, "d": opt_d}, scaler=scaler, pools={"n": pool_n, "g": pool_g},
+              lr=lr)   # a stage resumed or continued at another Profile.finetune_lr takes the new rate
     run.resume()
     w, amp, feat = config.weights, profile.amp, config.feat_source
     want_features = config.use_feat_disc and feat == "features"
