@@ -488,6 +488,13 @@ def colorization_figure(root: Path, row: dict, references: dict, held: Held, out
     from course_lib.train import load_colorizer
 
     run = Path(row["run_dir"])
+    needed = [run / "finetune", run / "direct"] + ([Path(equal_seconds["run_dir"]) / "direct"] if equal_seconds else [])
+    missing = [str(stage / "checkpoint.pt") for stage in needed if not (stage / "checkpoint.pt").is_file()]
+    if missing:   # e.g. --report on a machine that has rows.jsonl but not the runs
+        print(f"colorizations.png left as it was: it draws the networks of {run.name}, whose checkpoints are not "
+              f"here (missing: {', '.join(missing)}; run folders are not in git; the report and curves.png are "
+              "rewritten from rows.jsonl)")
+        return
     methods = {"progressive": load_colorizer(run / "finetune"),
                "direct" + (", equal updates" if equal_seconds else ""): load_colorizer(run / "direct")}
     if equal_seconds:

@@ -327,3 +327,14 @@ def test_vcip_cpu_switch_trains_the_ablated_network_and_reports_it_beside_the_fu
     delta = ablated["progressive"]["psnr"] - full["progressive"]["psnr"]
     assert f"| sccm=False | 0 | {ablated['progressive']['psnr']:.2f} | {delta:.2f} |" in table
     assert f"| **full model** (progressive) | 0 | {full['progressive']['psnr']:.2f} |" in table
+    # --report where the run folders are gone (they are not in git): the report is rewritten from rows.jsonl, the
+    # colorization figure, which needs the networks, is left as it was and the run says why
+    figure = (out / "colorizations.png").read_bytes()
+    shutil.rmtree(tmp_path / "runs")
+    (out / "report.md").unlink()
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "vcip_cpu.py"), "--root", str(root), "--out", str(out),
+                           "--report"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "colorizations.png left as it was" in done.stdout and "finetune/checkpoint.pt" in done.stdout
+    assert (out / "colorizations.png").read_bytes() == figure and "## Ablation: profile `smoke`" in \
+        (out / "report.md").read_text()
