@@ -100,6 +100,11 @@ def test_finetune_lr_and_translate_lr_set_the_learning_rate_of_their_stage_only(
         ckpt = load_checkpoint(folder / stage / "checkpoint.pt")
         lrs[stage] = {g["lr"] for o in ckpt["optimizers"].values() for g in o["param_groups"]}
     assert lrs == {"translate": {7e-5}, "pretrain": {TINY.lr}, "finetune": {3e-5}}
+    assert [profile.stage_lr(s) for s in ("translate", "pretrain", "finetune", "direct")] == [7e-5, TINY.lr, 3e-5,
+                                                                                               TINY.lr]
+    assert TINY.stage_lr("translate") == TINY.stage_lr("finetune") == TINY.lr   # unset: the profile's lr
+    with pytest.raises(ValueError, match="stage"):
+        TINY.stage_lr("colourise")
     for field in ("finetune_lr", "translate_lr"):
         for bad in (0, 1.5, True, "1e-4"):
             with pytest.raises(ValueError, match=field):

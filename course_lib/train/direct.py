@@ -58,9 +58,9 @@ def train_direct(profile: Profile | str | None = None, out_dir: str | os.PathLik
 
     spec = mpfnet_spec(1, 3, profile, config) if model == "mpfnet" else unet_spec(1, 3, profile, config)
     net = run.build("net", spec)
-    opt = torch.optim.Adam(net.parameters(), lr=profile.lr, betas=tuple(config.betas))
+    opt = torch.optim.Adam(net.parameters(), lr=profile.stage_lr("direct"), betas=tuple(config.betas))
     scaler = make_scaler(profile, device)
-    run.track(models={"net": net}, optimizers={"net": opt}, scaler=scaler, lr=profile.lr)
+    run.track(models={"net": net}, optimizers={"net": opt}, scaler=scaler, lr=profile.stage_lr("direct"))
     run.resume()
     fixed = run.pair_batches(0).fixed(4, device)
 

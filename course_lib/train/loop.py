@@ -127,6 +127,7 @@ class StageRun:
         self.models: dict[str, nn.Module] = {}
         self.specs: dict[str, dict] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.lr: float | None = None   # the stage's learning rate (track), re-applied on resume
         self.scaler = None  # a GradScaler
         self.pools: dict[str, ImagePool] = {}
         self.batches: dict[int, PairBatches] = {}
@@ -163,7 +164,7 @@ class StageRun:
 
     def _apply_lr(self) -> None:
         """Give every tracked optimizer the stage's rate (a restored optimizer state carries the saved one)."""
-        if getattr(self, "lr", None) is None:
+        if self.lr is None:
             return
         saved = sorted({g["lr"] for o in self.optimizers.values() for g in o.param_groups} - {self.lr})
         for o in self.optimizers.values():

@@ -174,6 +174,14 @@ class Profile:
             return self
         return self.replace(image_size=size or self.image_size, batch_size=batch or self.batch_size)
 
+    def stage_lr(self, stage: str) -> float:
+        """The learning rate of one stage's optimizers: ``translate_lr`` / ``finetune_lr`` for ``"translate"`` /
+        ``"finetune"`` when set, else ``lr``."""
+        if stage not in STAGES:
+            raise ValueError(f"stage: expected one of {list(STAGES)}, got {stage!r}")
+        own = {"translate": self.translate_lr, "finetune": self.finetune_lr}.get(stage)
+        return self.lr if own is None else own
+
     def replace(self, **changes) -> "Profile":
         """A copy with some fields changed, e.g. ``profile.replace(batch_size=2)``."""
         unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})

@@ -71,7 +71,7 @@ def translate(profile: Profile | str | None = None, out_dir: str | os.PathLike =
     g_g2n = run.build("g_g2n", mpfnet_spec(1, 1, profile, config, translator=True))  # gray -> NIR
     d_n = run.build("d_n", patch_disc_spec(1, profile, config))     # D_N^img: real NIR or G_G2N's fake?
     d_g = run.build("d_g", patch_disc_spec(1, profile, config))     # D_G^img: real gray or G_N2G's fake?
-    lr = profile.lr if profile.translate_lr is None else profile.translate_lr
+    lr = profile.stage_lr("translate")
     opt_g = torch.optim.Adam(itertools.chain(g_n2g.parameters(), g_g2n.parameters()), lr=lr,
                              betas=tuple(config.betas))
     opt_d = torch.optim.Adam(itertools.chain(d_n.parameters(), d_g.parameters()), lr=lr, betas=tuple(config.betas))

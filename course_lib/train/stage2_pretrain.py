@@ -40,9 +40,9 @@ def pretrain(profile: Profile | str | None = None, out_dir: str | os.PathLike = 
                    data, data_kind, callback, keep=("f_g",))   # on Profile.pretrain_image_size crops when set
 
     f_g = run.build("f_g", mpfnet_spec(1, 3, profile, config))  # gray -> RGB, 3 scales
-    opt = torch.optim.Adam(f_g.parameters(), lr=profile.lr, betas=tuple(config.betas))
+    opt = torch.optim.Adam(f_g.parameters(), lr=profile.stage_lr("pretrain"), betas=tuple(config.betas))
     scaler = make_scaler(profile, device)
-    run.track(models={"f_g": f_g}, optimizers={"f_g": opt}, scaler=scaler, lr=profile.lr)
+    run.track(models={"f_g": f_g}, optimizers={"f_g": opt}, scaler=scaler, lr=profile.stage_lr("pretrain"))
     run.resume()
     fixed = run.pair_batches(0).fixed(4, device)
 

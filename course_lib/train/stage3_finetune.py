@@ -165,7 +165,7 @@ def finetune(profile: Profile | str | None = None, out_dir: str | os.PathLike = 
         feat_channels = 3 * config.scales if config.feat_source == "outputs" else profile.width
         nets["d_feat"] = d_feat = run.build("d_feat", feature_disc_spec(feat_channels, profile, config))
         discriminators.append(d_feat)
-    lr = profile.lr if profile.finetune_lr is None else profile.finetune_lr
+    lr = profile.stage_lr("finetune")
     opt_g = torch.optim.Adam(itertools.chain(g_n2g.parameters(), g_g2n.parameters(), f_g.parameters()),
                              lr=lr, betas=tuple(config.betas))
     opt_d = torch.optim.Adam(itertools.chain(*(d.parameters() for d in discriminators)), lr=lr,
