@@ -174,6 +174,28 @@ def switch_overrides(items: list[str]) -> tuple[dict, str]:
     return overrides, ",".join(f"{k}={v}" for k, v in values.items() if v != SWITCH_CHOICES[k][0])
 
 
+def config_overrides(items: list[str]) -> dict:
+    """``--config FIELD=NUMBER`` items -> training-config overrides (fields of ``course_lib.train.make_configs``'s
+    configs, e.g. ``colour_match``); a field no stage has, or a value that is not a number, raises ValueError
+    naming the item."""
+    from course_lib.train import make_configs
+
+    values: dict = {}
+    for item in items:
+        name, sep, text = (part.strip() for part in item.partition("="))
+        try:
+            values[name] = int(text) if text.lstrip("-").isdigit() else float(text)
+        except ValueError:
+            raise ValueError(f"--config {item}: expected FIELD=NUMBER, e.g. colour_match=1") from None
+        if not sep:
+            raise ValueError(f"--config {item}: expected FIELD=NUMBER, e.g. colour_match=1")
+    try:
+        make_configs(**values)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"--config {' '.join(items)}: {error}") from None
+    return values
+
+
 def _direct_elsewhere(root: Path, profile, seed: int, points: int, out: Path, threads: int,
                       overrides: dict | None = None) -> dict:
     """The direct route of one seed, in a process of its own (``--parallel-routes``): the row's direct fields."""
@@ -381,17 +403,24 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
             if some:
                 minutes = _mean_std([r.get("wall_total_s", sum(t["wall_s"] for t in r["timing"].values())) / 60
                                      for r in some])
-                walls.append(f"{minutes} min wall " + (
-                    "with the direct route in a second process beside the progressive one, from start to both "
-                    "finished" if together else "with the routes one after the other")
-                    + f" (seeds {', '.join(str(r['seed']) for r in some)})")
+                if together:
+                    how = (" with the direct route in a second process beside the progressive one, from start to "
+                           "both finished")
+                elif any("direct" in r for r in some):
+                    how = " with the routes one after the other"
+                else:
+                    how = ""
+                walls.append(f"{minutes} min wall{how} (seeds {', '.join(str(r['seed']) for r in some)})")
         changed = f", with {variant}" if variant else ""
         lines += [f"## profile `{profile}`{changed}, budget fraction {fraction:g} "
                   f"(seeds {', '.join(str(r['seed']) for r in rs)})",
                   "",
                   f"Steps: translate {b['translate_steps']}, pretrain {b['pretrain_steps']}, finetune "
-                  f"{b['finetune_steps']}, direct {b['direct_steps']}. Whole run (4 stages, with the measurements): "
-                  f"{'; '.join(walls)}; {_mean_std(cpu)} CPU-min; machine: {rs[0]['machine']}."
+                  f"{b['finetune_steps']}"
+                  + (f", direct {b['direct_steps']}. Whole run (4 stages" if any("direct" in r for r in rs) else
+                     " (the progressive route only). Whole run (3 stages")
+                  + ", with the measurements): "
+                  + f"{'; '.join(walls)}; {_mean_std(cpu)} CPU-min; machine: {rs[0]['machine']}."
                   + "".join(f" Seed {r['seed']}: {', '.join(_loaded_stages(r))} loaded finished from an earlier "
                             "run's checkpoints (copied into its folder), so its times cover only what this run "
                             "trained." for r in rs if _loaded_stages(r))
@@ -455,10 +484,11 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
             continue
         direct_label = "direct" if "progressive" in r else "direct, equal CPU-seconds"
         colour = "tab:blue" if "progressive" in r else "tab:cyan"
-        axes[0].plot([c["step"] for c in r["curve_direct"]], [c["psnr"] for c in r["curve_direct"]], color=colour,
-                     label=once(direct_label + " "), **style)
-        axes[1].plot([c["cpu_s"] / 60 for c in r["curve_direct"]], [c["psnr"] for c in r["curve_direct"]],
-                     color=colour, label=once(direct_label), **style)
+        if "curve_direct" in r:   # not in a --routes progressive row
+            axes[0].plot([c["step"] for c in r["curve_direct"]], [c["psnr"] for c in r["curve_direct"]],
+                         color=colour, label=once(direct_label + " "), **style)
+            axes[1].plot([c["cpu_s"] / 60 for c in r["curve_direct"]], [c["psnr"] for c in r["curve_direct"]],
+                         color=colour, label=once(direct_label), **style)
         if "progressive" not in r:
             continue
         prog_x = [c["cpu_s"] / 60 for c in r["curve_finetune"]]
@@ -541,6 +571,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="change one profile field (a number), e.g. --set translator_width=16 or --set "
                              "finetune_lr=1e-4; the run folder and the report name the change")
+    parser.add_argument("--config", action="append", default=[], metavar="FIELD=NUMBER",
+                        help="set one training-config field (a number) in every stage that has it, e.g. --config "
+                             "colour_match=1 (course_lib.train.StageConfig); the run folder and the report name it")
     args = parser.parse_args(argv)
     if args.threads is not None:
         if args.threads < 1:
@@ -572,9 +605,12 @@ def main(argv: list[str] | None = None) -> int:
         profile = profile.replace(**changes)   # keeps the name: the profile's recipe still applies
         try:
             overrides, switched = switch_overrides(args.switch)
+            fields = config_overrides(args.config)
         except ValueError as error:
             parser.error(str(error))
-        variant = ",".join(([switched] if switched else []) + [f"{k}={v}" for k, v in changes.items()]
+        overrides.update(fields)
+        variant = ",".join(([switched] if switched else []) + [f"{k}={v}" for k, v in fields.items()]
+                           + [f"{k}={v}" for k, v in changes.items()]
                            + ([f"threads={args.threads}"] if args.threads is not None else [])
                            + (["parallel"] if args.parallel_routes else []))
         if args.direct_budget == "seconds":

@@ -29,6 +29,7 @@ __all__ = [
     "mix_loss",
     "multiscale_mix_loss",
     "chroma_loss",
+    "colourfulness_loss",
     "lsgan_loss",
     "discriminator_loss",
     "cycle_loss",
@@ -282,6 +283,43 @@ def chroma_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (diff - (diff * w).sum(dim=1, keepdim=True)).abs().mean()
 
 
+def colourfulness_map(images: torch.Tensor) -> torch.Tensor:
+    """Differentiable colourfulness M of Hasler & Süsstrunk (2003) of each image, on the [0, 1] scale (the 8-bit
+    figure of ``course_lib.metrics.colourfulness`` divided by 255): with rg = R - G and yb = (R + G) / 2 - B over
+    the pixels, ``sqrt(std(rg)^2 + std(yb)^2) + 0.3 * sqrt(mean(rg)^2 + mean(yb)^2)``. Returns a tensor (N,).
+
+    Args:
+        images: tensor (N, 3, H, W) in [-1, 1].
+    """
+    x = (images.float() + 1.0) / 2.0
+    rg = (x[:, 0] - x[:, 1]).flatten(1)
+    yb = (0.5 * (x[:, 0] + x[:, 1]) - x[:, 2]).flatten(1)
+    eps = 1e-12   # keeps the square roots differentiable at a gray image (their gradient there is 0)
+    spread = (rg.var(dim=1, unbiased=False) + yb.var(dim=1, unbiased=False) + eps).sqrt()
+    centre = (rg.mean(dim=1) ** 2 + yb.mean(dim=1) ** 2 + eps).sqrt()
+    return spread + 0.3 * centre
+
+
+def colourfulness_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean over the batch of ``|M(pred) - M(target)|``, M the colourfulness of Hasler & Süsstrunk on the [0, 1]
+    scale (:func:`colourfulness_map`; 29.3 / 255 = 0.115 for VCIP 2020's validation photos). Not in the paper.
+
+    The term answers what L1 and SSIM cannot: where the input leaves a pixel's colour open, their best answer is
+    the median or mean hue, close to gray, so a colouriser trained on them alone is far less colourful than its
+    targets (``benchmarks/results/vcip_cpu/probe_chroma.md``). DDColor (Kang et al., ICCV 2023) adds a
+    colourfulness loss, ``1 - M / 100``, that rewards colour without limit; here the pair's own photo sets how
+    much colour is right, so a prediction as colourful as its target costs nothing and one more colourful is
+    pushed back. It says nothing about *which* hue: that is still L_mix's job.
+
+    Args:
+        pred, target: tensors (N, 3, H, W) in [-1, 1], same shape.
+    """
+    _check_pair(pred, target, ("pred", "target"))
+    if pred.shape[1] != 3:
+        raise ValueError(f"colourfulness_loss: expected RGB tensors (N, 3, H, W), got {tuple(pred.shape)}")
+    return (colourfulness_map(pred) - colourfulness_map(target)).abs().mean()
+
+
 def resize_target(target: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Downscale ``target`` (N, C, H, W) to ``size`` by area averaging (each output pixel is the mean of the input
     pixels it covers: exact 2 x 2 box averages for the halvings of the pyramid, no aliasing, no overshoot)."""
@@ -297,7 +335,7 @@ def resize_target(target: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
 def multiscale_mix_loss(
     predictions: Sequence[torch.Tensor] | torch.Tensor, target: torch.Tensor, alpha: float = 0.84,
-    chroma: float = 0.0,
+    chroma: float = 0.0, colour_match: float = 0.0,
 ) -> torch.Tensor:
     """Multi-scale colorization loss, Eq. (2) (L_pp) / Eq. (3) (L_pf): ``sum_s L_mix(Y^s, F_G^s(X))``.
 
@@ -313,11 +351,15 @@ def multiscale_mix_loss(
             every profile) is the paper's loss. An experiment, not a recipe: measured on VCIP 2020 it lowers the
             angular error a little and makes the output *less* colourful, as an L1 loss on uncertain colour
             should (the median hue of a gray pixel is near gray): ``benchmarks/results/vcip_cpu/probe_chroma.md``.
+        colour_match: weight of an extra :func:`colourfulness_loss` term at every scale (RGB targets only): the
+            prediction's colourfulness pulled to its target's. 0 (the default) is the paper's loss.
     Returns:
         scalar tensor.
     """
     if float(chroma) < 0.0:
         raise ValueError(f"chroma: expected a weight >= 0, got {chroma}")
+    if not float(colour_match) >= 0.0:
+        raise ValueError(f"colour_match: expected a weight >= 0, got {colour_match}")
     if isinstance(predictions, torch.Tensor):
         predictions = [predictions]
     if not isinstance(predictions, (list, tuple)) or len(predictions) == 0:
@@ -335,6 +377,8 @@ def multiscale_mix_loss(
         term = mix_loss(pred, scaled, alpha=alpha)
         if chroma:
             term = term + chroma * chroma_loss(pred, scaled)
+        if colour_match:
+            term = term + colour_match * colourfulness_loss(pred, scaled)
         total = term if total is None else total + term
     return total
 

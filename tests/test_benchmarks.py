@@ -312,10 +312,21 @@ def test_vcip_cpu_switch_trains_the_ablated_network_and_reports_it_beside_the_fu
     assert bad.returncode != 0 and "--switch sccm=maybe: sccm takes one of [True, False]" in bad.stderr
     bad = run("--switch", "colour=True")
     assert bad.returncode != 0 and "expected NAME=VALUE with one of attention=" in bad.stderr
-    for extra in ([], ["--routes", "progressive", "--switch", "sccm=False"]):
+    bad = run("--config", "colour_match=much")
+    assert bad.returncode != 0 and "--config colour_match=much: expected FIELD=NUMBER" in bad.stderr
+    bad = run("--config", "colourfulness=1")
+    assert bad.returncode != 0 and "unknown config field(s) ['colourfulness']" in bad.stderr
+    for extra in ([], ["--routes", "progressive", "--switch", "sccm=False"],
+                  ["--routes", "progressive", "--config", "colour_match=2"]):
         done = run(*extra)
         assert done.returncode == 0, done.stderr[-3000:]
-    full, ablated = [json.loads(line) for line in (out / "rows.jsonl").read_text().splitlines()]
+    full, ablated, matched = [json.loads(line) for line in (out / "rows.jsonl").read_text().splitlines()]
+    # --config sets a training-config field in every stage that has it, and names it in the run folder
+    assert matched["variant"].startswith("colour_match=2") and "colour_match=2" in matched["run_dir"]
+    for stage in ("pretrain", "finetune"):
+        saved = torch.load(Path(matched["run_dir"]) / stage / "checkpoint.pt", weights_only=True)["config"]
+        assert saved["colour_match"] == 2 and torch.load(
+            Path(full["run_dir"]) / stage / "checkpoint.pt", weights_only=True)["config"]["colour_match"] == 0
     assert ablated["variant"].startswith("sccm=False") and "direct" not in ablated and "direct" in full
     assert ablated["run_dir"] != full["run_dir"] and not (Path(ablated["run_dir"]) / "direct").exists()
     keys = {name: set(load_stage(Path(r["run_dir"]), "finetune")["f_g"].state_dict())

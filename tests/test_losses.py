@@ -13,6 +13,8 @@ from course_lib.losses import (
     MS_SSIM_WEIGHTS,
     LossWeights,
     chroma_loss,
+    colourfulness_loss,
+    colourfulness_map,
     cycle_loss,
     identity_loss,
     lsgan_loss,
@@ -226,6 +228,61 @@ def test_multiscale_mix_loss_adds_the_weighted_chroma_term_at_every_scale(small_
         chroma_loss(pred[:, :1], target[:, :1])
 
 
+# ------------------------------------------------------------------- the colourfulness-matching term (not the paper)
+def _exact_8bit(images01):
+    """[0, 1] float images -> model-space tensors whose 8-bit form (metrics.to_uint8) is exactly round(x * 255)."""
+    return torch.from_numpy(np.round(np.moveaxis(images01, -1, 1) * 255) / 255).float() * 2 - 1
+
+
+def test_colourfulness_map_is_hasler_suesstrunk_of_the_metrics_module_over_255():
+    target, pred = (_exact_8bit(x) for x in _natural(48))
+    from course_lib.metrics import colourfulness
+    for images in (target, pred):
+        assert colourfulness_map(images).double().numpy() * 255 == pytest.approx(colourfulness(images), rel=1e-4)
+    expected = np.abs(colourfulness(pred) - colourfulness(target)).mean() / 255
+    assert colourfulness_loss(pred, target).item() == pytest.approx(expected, rel=1e-4)
+
+
+def test_colourfulness_loss_ignores_a_gray_offset_and_sees_a_desaturation(small_pair):
+    target = small_pair[0] * 0.8                                  # room for the offsets below
+    assert colourfulness_loss(target + 0.15, target).item() == pytest.approx(0.0, abs=1e-6)
+    gray = target.mean(dim=1, keepdim=True)
+    faint = gray + 0.25 * (target - gray)                       # a quarter of the chroma: M falls to a quarter
+    m = colourfulness_map(target)
+    assert colourfulness_loss(faint, target).item() == pytest.approx(0.75 * m.mean().item(), rel=1e-4)
+    assert colourfulness_loss(gray.expand(-1, 3, -1, -1), target).item() == pytest.approx(m.mean().item(), rel=1e-4)
+
+
+def test_colourfulness_loss_gradient_restores_colour_and_is_finite_at_a_gray_image(small_pair):
+    target = small_pair[0] * 0.5                                  # room for twice its chroma
+    gray = target.mean(dim=1, keepdim=True)
+    for scale, direction in ((0.25, +1), (2.0, -1)):             # too faint -> more colour; too vivid -> less
+        leaf = (gray + scale * (target - gray)).requires_grad_(True)
+        colourfulness_loss(leaf, target).backward()
+        stepped = (leaf - 0.05 * leaf.grad / leaf.grad.abs().max()).detach()
+        change = colourfulness_map(stepped) - colourfulness_map(leaf.detach())
+        assert (direction * change > 0).all()
+        # a gray offset changes nothing, so the gradient has no component along (1, 1, 1)
+        assert leaf.grad.sum(dim=1).abs().max().item() < 1e-4 * leaf.grad.abs().max().item()
+    flat = gray.expand(-1, 3, -1, -1).clone().requires_grad_(True)
+    colourfulness_loss(flat, target).backward()
+    assert torch.isfinite(flat.grad).all()
+
+
+def test_multiscale_mix_loss_adds_the_weighted_colourfulness_term_at_every_scale(small_pair):
+    target, pred = small_pair
+    predictions = [torch.nn.functional.avg_pool2d(pred, 2), pred]
+    half = torch.nn.functional.avg_pool2d(target, 2)
+    extra = colourfulness_loss(predictions[0], half) + colourfulness_loss(pred, target)
+    assert extra.item() > 0.01
+    assert (multiscale_mix_loss(predictions, target, colour_match=1.5).item()
+            == pytest.approx(multiscale_mix_loss(predictions, target).item() + 1.5 * extra.item(), rel=1e-5))
+    with pytest.raises(ValueError, match="colour_match"):
+        multiscale_mix_loss(predictions, target, colour_match=-1.0)
+    with pytest.raises(ValueError, match="RGB"):
+        colourfulness_loss(pred[:, :1], target[:, :1])
+
+
 # ---------------------------------------------------------------------------------------------------- Eq. (1)
 def test_lsgan_loss_is_least_squares_against_one_or_zero():
     scores = torch.tensor([[0.0, 1.0], [2.0, -1.0]])
@@ -317,6 +374,6 @@ def test_multiscale_and_lsgan_reject_bad_input():
 
 
 def test_losses_module_exports_the_contract_names():
-    for name in ["ssim", "ms_ssim", "mix_loss", "multiscale_mix_loss", "chroma_loss", "lsgan_loss", "cycle_loss",
-                 "identity_loss", "LossWeights"]:
+    for name in ["ssim", "ms_ssim", "mix_loss", "multiscale_mix_loss", "chroma_loss", "colourfulness_loss",
+                 "lsgan_loss", "cycle_loss", "identity_loss", "LossWeights"]:
         assert name in losses.__all__ and callable(getattr(losses, name))

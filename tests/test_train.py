@@ -275,25 +275,28 @@ def test_checkpoint_of_another_config_names_the_fields(tmp_path):
     assert path.read_bytes() == before
 
 
-def test_a_checkpoint_older_than_the_chroma_field_resumes_only_with_the_paper_loss(tmp_path):
-    # checkpoints written before StageConfig.chroma existed were trained with chroma = 0 (the paper's L_mix)
+@pytest.mark.parametrize("field", ["chroma", "colour_match"])
+def test_a_checkpoint_older_than_an_extra_loss_field_resumes_only_with_the_paper_loss(tmp_path, field):
+    # checkpoints written before StageConfig.chroma / colour_match existed were trained with 0 (the paper's L_mix)
     path = pretrain(_steps(1), tmp_path, device="cpu").checkpoint
     ckpt = torch.load(path, weights_only=True)
-    del ckpt["config"]["chroma"]
+    del ckpt["config"][field]
     torch.save(ckpt, path)
     assert pretrain(_steps(2), tmp_path, device="cpu").step == 2
     ckpt = torch.load(path, weights_only=True)
-    del ckpt["config"]["chroma"]
+    del ckpt["config"][field]
     torch.save(ckpt, path)
-    with pytest.raises(CheckpointError, match="chroma: missing in the checkpoint, 0.5 now"):
-        pretrain(_steps(3), tmp_path, config=PretrainConfig(chroma=0.5), device="cpu")
-    with pytest.raises(ValueError, match="chroma"):
-        pretrain(_steps(3), tmp_path / "other", config=PretrainConfig(chroma=-1.0), device="cpu")
+    with pytest.raises(CheckpointError, match=f"{field}: missing in the checkpoint, 0.5 now"):
+        pretrain(_steps(3), tmp_path, config=PretrainConfig(**{field: 0.5}), device="cpu")
+    with pytest.raises(ValueError, match=field):
+        pretrain(_steps(3), tmp_path / "other", config=PretrainConfig(**{field: -1.0}), device="cpu")
 
 
-def test_the_chroma_term_changes_what_stage_2_learns(tmp_path):
+@pytest.mark.parametrize("field", ["chroma", "colour_match"])
+def test_an_extra_loss_term_changes_what_stage_2_learns(tmp_path, field):
     a = pretrain(_steps(2), tmp_path / "a", device="cpu").models["f_g"].state_dict()
-    b = pretrain(_steps(2), tmp_path / "b", config=PretrainConfig(chroma=5.0), device="cpu").models["f_g"].state_dict()
+    b = pretrain(_steps(2), tmp_path / "b", config=PretrainConfig(**{field: 5.0}),
+                 device="cpu").models["f_g"].state_dict()
     c = pretrain(_steps(2), tmp_path / "c", device="cpu").models["f_g"].state_dict()
     assert all(torch.equal(a[k], c[k]) for k in a)                 # deterministic: same config, same weights
     assert any(not torch.equal(a[k], b[k]) for k in a)             # the term reaches the gradient

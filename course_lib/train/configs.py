@@ -45,6 +45,8 @@ class StageConfig:
         alpha: weight of the SSIM term in L_mix (Zhao et al.: 0.84).
         chroma: weight of a chroma L1 term added to L_mix wherever RGB is predicted (stage 2, stage 3's L_pf,
             the direct route; ``course_lib.losses.chroma_loss``). 0 = the paper's loss. Not in the paper.
+        colour_match: weight of a colourfulness-matching term added to L_mix wherever RGB is predicted (the same
+            places; ``course_lib.losses.colourfulness_loss``). 0 = the paper's loss. Not in the paper.
         betas: Adam betas of every optimizer (CycleGAN's (0.5, 0.999), DESIGN.md section 4).
         augment: random scaling, mirroring, random-size crop and contrast jitter of Section III.A
             (``course_lib.data.PairAugment``), identical on both images of a pair.
@@ -58,6 +60,7 @@ class StageConfig:
     sccm: bool = True
     alpha: float = 0.84
     chroma: float = 0.0
+    colour_match: float = 0.0
     betas: tuple[float, float] = (0.5, 0.999)
     augment: bool = True
 
@@ -185,6 +188,8 @@ def check_config(config: StageConfig) -> None:
         raise ValueError(f"pool_size: expected >= 0, got {config.pool_size}")
     if not float(config.chroma) >= 0.0:
         raise ValueError(f"chroma: expected a weight >= 0, got {config.chroma}")
+    if not float(config.colour_match) >= 0.0:
+        raise ValueError(f"colour_match: expected a weight >= 0, got {config.colour_match}")
     if len(tuple(config.betas)) != 2:
         raise ValueError(f"betas: expected two numbers, got {config.betas!r}")
 

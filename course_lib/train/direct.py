@@ -76,7 +76,8 @@ def train_direct(profile: Profile | str | None = None, out_dir: str | os.PathLik
             with autocast(device, profile.amp):
                 output = net(batch["nir"])
             outputs = [p.float() for p in output] if isinstance(output, (list, tuple)) else output.float()
-            loss = multiscale_mix_loss(outputs, batch["rgb"], alpha=config.alpha, chroma=config.chroma)
+            loss = multiscale_mix_loss(outputs, batch["rgb"], alpha=config.alpha, chroma=config.chroma,
+                                       colour_match=config.colour_match)
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(opt)

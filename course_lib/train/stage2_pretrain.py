@@ -57,7 +57,8 @@ def pretrain(profile: Profile | str | None = None, out_dir: str | os.PathLike = 
             with autocast(device, profile.amp):
                 predictions = f_g(gray)  # coarsest first: H/4, H/2, H
             loss = multiscale_mix_loss([p.float() for p in predictions], rgb, alpha=config.alpha,
-                                       chroma=config.chroma)  # L_pp, Eq. (2)
+                                       chroma=config.chroma,
+                                       colour_match=config.colour_match)  # L_pp, Eq. (2)
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(opt)

@@ -203,7 +203,8 @@ def finetune(profile: Profile | str | None = None, out_dir: str | os.PathLike = 
                     feat_fake = feature_disc_input(predictions, info, feat)
                     score_feat_fake = d_feat(feat_fake)
             loss_pf = multiscale_mix_loss([p.float() for p in predictions], rgb, alpha=config.alpha,
-                                          chroma=config.chroma)  # Eq. (3)
+                                          chroma=config.chroma,
+                                          colour_match=config.colour_match)  # Eq. (3)
             loss = loss_pf + w.lambda_tran * loss_tran
             losses = {"pf": loss_pf, "tran": loss_tran}
             if config.use_feat_disc:
