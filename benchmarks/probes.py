@@ -77,7 +77,7 @@ def probe_translator(args, profile) -> None:
         steps = max(1, args.steps * k // 4)
         width = "" if args.translator_width is None else f"-w{args.translator_width}"
         crop = "" if args.translate_crop is None else f"-crop{args.translate_crop}x{args.translate_batch}"
-        r = translate(profile.replace(translate_steps=steps, translate_warmup=profile._warmup_for(steps),
+        r = translate(profile.replace(translate_steps=steps, translate_warmup=profile.warmup_for(steps),
                                       translator_width=args.translator_width,
                                       translate_image_size=args.translate_crop,
                                       translate_batch_size=args.translate_batch if args.translate_crop else None),

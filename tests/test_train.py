@@ -821,4 +821,7 @@ def test_translate_warmup_is_checked_and_scaled_with_the_translate_steps():
     share = cpu.translate_warmup / cpu.translate_steps
     for p in (cpu.scaled(0.5), cpu.scaled(2.5), cpu.with_budget(200, 100), cpu.with_steps(10)):
         assert p.translate_warmup == round(p.translate_steps * share)
+    # the share for any step count (what benchmarks/probes.py gives a translator trained for other steps)
+    assert cpu.warmup_for(300) == round(300 * share) and cpu.warmup_for(1) == 1
+    assert TINY.replace(translate_warmup=0).warmup_for(300) == 0
     assert PROFILES["course"].scaled(0.5).translate_warmup == 0

@@ -196,10 +196,10 @@ class Profile:
         return self.replace(
             translate_steps=steps, pretrain_steps=steps, finetune_steps=steps, direct_steps=steps,
             sample_every=min(self.sample_every, steps), checkpoint_every=min(self.checkpoint_every, steps),
-            translate_warmup=self._warmup_for(steps),
+            translate_warmup=self.warmup_for(steps),
         )
 
-    def _warmup_for(self, translate_steps: int) -> int:
+    def warmup_for(self, translate_steps: int) -> int:
         """The warm-up for ``translate_steps`` steps of stage 1: this profile's share of warm-up steps."""
         if not self.translate_warmup:
             return 0
@@ -218,7 +218,7 @@ class Profile:
         longest = max(budget.values())
         return self.replace(**budget, sample_every=min(self.sample_every, longest),
                             checkpoint_every=min(self.checkpoint_every, longest),
-                            translate_warmup=self._warmup_for(budget["translate_steps"]))
+                            translate_warmup=self.warmup_for(budget["translate_steps"]))
 
     def scaled(self, fraction: float, direct: str = "updates",
                step_seconds: dict[str, float] | None = None) -> "Profile":
