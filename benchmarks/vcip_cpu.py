@@ -5,6 +5,7 @@ validation pairs at their stored 256 px.
     python benchmarks/vcip_cpu.py --root DIR                      # the `cpu` profile, seeds 0 1 2
     python benchmarks/vcip_cpu.py --root DIR --seeds 0 --fraction 0.5   # half the budget (the trend)
     python benchmarks/vcip_cpu.py --root DIR --report             # rewrite the report from the saved rows
+    python benchmarks/vcip_cpu.py --root DIR --config colour_match=1   # a training-config field in every stage
     python benchmarks/vcip_cpu.py --root DIR --seeds 0 --set translator_width=16 --out runs/probe   # a variant
     python benchmarks/vcip_cpu.py --root DIR --seeds 0 --threads 2   # one run, two torch threads (slower here)
     python benchmarks/vcip_cpu.py --root DIR --seeds 0 --parallel-routes --points 1   # the 2-core laptop's
@@ -293,6 +294,12 @@ def _group_variant(row: dict) -> str:
     return ",".join(v for v in (row.get("variant") or "").split(",") if v and v != "parallel")
 
 
+def _recipe(row: dict) -> str:
+    """The row's variant without how it was run (threads, ``parallel``, ``direct=seconds``): what was trained."""
+    return ",".join(v for v in _group_variant(row).split(",")
+                    if v and not v.startswith("threads=") and v != "direct=seconds")
+
+
 def _switches_of(row: dict) -> str:
     """The ablation switches (``--switch``) in the row's variant, e.g. ``sccm=False``; "" for the full model."""
     from course_lib.course.ablation import SWITCH_CHOICES
@@ -546,6 +553,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", default="runs/vcip_cpu", help="where the run folders go (resumable)")
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("--report", action="store_true", help="only rewrite the report from rows.jsonl")
+    parser.add_argument("--figure-variant", default=None, metavar="VARIANT",
+                        help="colorizations.png draws the first run of both routes (fraction 1) whose variant "
+                             "has these items, e.g. colour_match=1 (threads and parallel are ignored); default: "
+                             "the first such run of any variant")
     parser.add_argument("--direct-budget", default="updates", choices=["updates", "seconds"],
                         help="updates: the direct route gets F_G's updates (pretrain + finetune, the default); "
                              "seconds: as many CPU-seconds as the whole progressive route, from step costs "
@@ -631,9 +642,15 @@ def main(argv: list[str] | None = None) -> int:
     print(report(rows, refs_for_report, out))
     direct_only = [r for r in rows if "progressive" not in r]
     rows = [r for r in rows if "progressive" in r and "direct" in r and not _switches_of(r)] or rows
+    if args.figure_variant is not None:
+        asked = set(_recipe({"variant": args.figure_variant}).split(","))
+        rows = [r for r in rows if asked <= set(_recipe(r).split(","))]
+        if not rows:
+            parser.error(f"--figure-variant {args.figure_variant}: no row of both routes with that variant in "
+                         f"{rows_file}")
     full = [r for r in rows if r["fraction"] == 1.0] or rows
     fair = [r for r in direct_only if (r["profile"], r["fraction"], r["seed"]) ==
-            (full[0]["profile"], full[0]["fraction"], full[0]["seed"])]
+            (full[0]["profile"], full[0]["fraction"], full[0]["seed"]) and _recipe(r) == _recipe(full[0])]
     colorization_figure(root, full[0], references, held, out, fair[0] if fair else None)
     return 0
 

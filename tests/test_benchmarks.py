@@ -317,13 +317,13 @@ def test_vcip_cpu_switch_trains_the_ablated_network_and_reports_it_beside_the_fu
     bad = run("--config", "colourfulness=1")
     assert bad.returncode != 0 and "unknown config field(s) ['colourfulness']" in bad.stderr
     for extra in ([], ["--routes", "progressive", "--switch", "sccm=False"],
-                  ["--routes", "progressive", "--config", "colour_match=2"]):
+                  ["--config", "colour_match=2"]):
         done = run(*extra)
         assert done.returncode == 0, done.stderr[-3000:]
     full, ablated, matched = [json.loads(line) for line in (out / "rows.jsonl").read_text().splitlines()]
     # --config sets a training-config field in every stage that has it, and names it in the run folder
     assert matched["variant"].startswith("colour_match=2") and "colour_match=2" in matched["run_dir"]
-    for stage in ("pretrain", "finetune"):
+    for stage in ("pretrain", "finetune", "direct"):
         saved = torch.load(Path(matched["run_dir"]) / stage / "checkpoint.pt", weights_only=True)["config"]
         assert saved["colour_match"] == 2 and torch.load(
             Path(full["run_dir"]) / stage / "checkpoint.pt", weights_only=True)["config"]["colour_match"] == 0
@@ -338,6 +338,13 @@ def test_vcip_cpu_switch_trains_the_ablated_network_and_reports_it_beside_the_fu
     delta = ablated["progressive"]["psnr"] - full["progressive"]["psnr"]
     assert f"| sccm=False | 0 | {ablated['progressive']['psnr']:.2f} | {delta:.2f} |" in table
     assert f"| **full model** (progressive) | 0 | {full['progressive']['psnr']:.2f} |" in table
+    # the colorization figure draws the first run of the recipe asked for (default: the first of both routes)
+    figure = (out / "colorizations.png").read_bytes()
+    done = run("--report", "--figure-variant", "colour_match=2")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (out / "colorizations.png").read_bytes() != figure
+    bad = run("--report", "--figure-variant", "colour_match=3")
+    assert bad.returncode != 0 and "--figure-variant colour_match=3: no row of both routes with that variant" in bad.stderr
     # --report where the run folders are gone (they are not in git): the report is rewritten from rows.jsonl, the
     # colorization figure, which needs the networks, is left as it was and the run says why
     figure = (out / "colorizations.png").read_bytes()
