@@ -12,6 +12,8 @@ one seed, a few hundred steps, one thread). Each prints JSON lines as it goes.
     python benchmarks/probes.py supervised-translator --root DIR --colouriser RUN/pretrain --steps 600
     python benchmarks/probes.py colouriser --root DIR --alpha 0.84 --steps 800  # stage 2 alone; also --alpha 0.5
     python benchmarks/probes.py finetune --root DIR --from RUN --steps 200 --no-feat-disc   # stage 3 again
+    python benchmarks/probes.py finetune --root DIR --from RUN --pretrain-crop 128 --pretrain-batch 8 \
+        --pretrain-steps 3200 --colour-match 1 --no-feat-disc   # stages 2-3 again with the colourfulness term
 
 * ``translator``: stage 1 (``course_lib.train.translate``) at the cpu profile's sizes; after each quarter of the
   steps, its gray on the 18 validation pairs against the true gray (PSNR, correlation, std).
@@ -157,6 +159,7 @@ def probe_finetune(args, profile) -> None:
     val, nir, _, _ = _val(args.root)
     config = default_config("finetune", profile)
     config = dataclasses.replace(config, use_feat_disc=not args.no_feat_disc, chroma=args.chroma,
+                                 colour_match=args.colour_match,
                                  feat_real=args.feat_real,
                                  weights=dataclasses.replace(config.weights, lambda_feat=args.lambda_feat,
                                                              **({} if args.lambda_paired is None
@@ -166,6 +169,7 @@ def probe_finetune(args, profile) -> None:
     name = (f"finetune-{source.name}-" + ("nofeat" if args.no_feat_disc else f"feat{args.lambda_feat:g}")
             + (f"-lr{args.finetune_lr:g}" if args.finetune_lr is not None else "")
             + (f"-chroma{args.chroma:g}" if args.chroma else "")
+            + (f"-colour{args.colour_match:g}" if args.colour_match else "")
             + (f"-paired{args.lambda_paired:g}" if args.lambda_paired is not None else "")
             + (f"-tran{args.lambda_tran:g}" if args.lambda_tran != 1.0 else "")
             + (f"-real{args.feat_real}" if args.feat_real != "gray" else "")
@@ -183,7 +187,7 @@ def probe_finetune(args, profile) -> None:
         seed = load_checkpoint(source / "translate" / "checkpoint.pt")["config"]["seed"]
         t_pre = time.process_time()
         pretrain(profile.replace(pretrain_steps=args.pretrain_steps), out, args.root,
-                 dataclasses.replace(default_config("pretrain", profile), seed=seed))
+                 dataclasses.replace(default_config("pretrain", profile), seed=seed, colour_match=args.colour_match))
         print(json.dumps({"pretrain_cpu_s": round(time.process_time() - t_pre), "seed": seed}), flush=True)
     before = ProgressiveColorizer(load_stage(out, "translate")["g_n2g"], load_stage(out, "pretrain")["f_g"]).eval()
     with torch.no_grad():
@@ -196,7 +200,8 @@ def probe_finetune(args, profile) -> None:
     s = evaluate(r.colorizer, val, lpips=False).summary
     print(json.dumps({"from": source.name, "step": r.step, "feat_disc": not args.no_feat_disc,
                       "lambda_feat": args.lambda_feat, "lambda_paired": config.weights.lambda_paired,
-                      "lambda_tran": args.lambda_tran, "chroma": args.chroma, "feat_real": args.feat_real,
+                      "lambda_tran": args.lambda_tran, "chroma": args.chroma, "colour_match": args.colour_match,
+                      "feat_real": args.feat_real,
                       "finetune_lr": profile.finetune_lr or profile.lr,
                       "crop": profile.stage_profile("finetune").image_size,
                       "batch": profile.stage_profile("finetune").batch_size,
@@ -239,6 +244,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chroma", type=float, default=0.0,
                         help="finetune: weight of the chroma L1 term added to L_pf (course_lib.losses.chroma_loss; "
                              "0 = the paper's Eq. (3))")
+    parser.add_argument("--colour-match", type=float, default=0.0,
+                        help="finetune: weight of the colourfulness-matching term (course_lib.losses."
+                             "colourfulness_loss) in L_pf, and in L_pp when stage 2 is trained again "
+                             "(--pretrain-crop); 0 = the paper's losses")
     parser.add_argument("--crop-size", type=int, default=None,
                         help="finetune: stage 3's crop in px at the stored scale (Profile.finetune_image_size; "
                              "default: the cpu profile's 128; 256 = whole VCIP images)")

@@ -292,6 +292,21 @@ def test_a_checkpoint_older_than_an_extra_loss_field_resumes_only_with_the_paper
         pretrain(_steps(3), tmp_path / "other", config=PretrainConfig(**{field: -1.0}), device="cpu")
 
 
+def test_rgb_loss_terms_are_left_out_of_stage_1_so_its_checkpoint_is_shared(tmp_path):
+    from course_lib.train import make_configs
+
+    configs = make_configs("cpu", colour_match=1.0, chroma=0.5)
+    assert (configs["translate"].colour_match, configs["translate"].chroma) == (0.0, 0.0)
+    for stage in ("pretrain", "finetune", "direct"):
+        assert (configs[stage].colour_match, configs[stage].chroma) == (1.0, 0.5)
+    first = translate(_steps(2), tmp_path, device="cpu")
+    # a run with the terms on loads the finished stage 1 of a run without them (no config mismatch)
+    again = translate(_steps(2), tmp_path, config=make_configs(colour_match=1.0)["translate"], device="cpu")
+    assert again.step == first.step == 2
+    with pytest.raises(ValueError, match="colour_match=1.0: stage 1 predicts no RGB image"):
+        translate(_steps(2), tmp_path / "other", config=TranslateConfig(colour_match=1.0), device="cpu")
+
+
 @pytest.mark.parametrize("field", ["chroma", "colour_match"])
 def test_an_extra_loss_term_changes_what_stage_2_learns(tmp_path, field):
     a = pretrain(_steps(2), tmp_path / "a", device="cpu").models["f_g"].state_dict()

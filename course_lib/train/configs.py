@@ -25,7 +25,7 @@ from .profiles import Profile
 __all__ = [
     "StageConfig", "TranslateConfig", "PretrainConfig", "FinetuneConfig", "DirectConfig", "make_configs",
     "config_to_dict", "mpfnet_spec", "patch_disc_spec", "feature_disc_spec", "unet_spec", "build_model",
-    "FEAT_SOURCES", "FEAT_REALS", "DIRECT_MODELS", "PROFILE_RECIPES", "default_config",
+    "FEAT_SOURCES", "FEAT_REALS", "DIRECT_MODELS", "PROFILE_RECIPES", "RGB_LOSS_FIELDS", "default_config",
 ]
 
 FEAT_SOURCES = ("outputs", "features")
@@ -134,6 +134,10 @@ class DirectConfig(StageConfig):
 #: correlates 0.08 with the true gray after 30 steps (the NIR image itself: 0.32), the paired one 0.29-0.31 after
 #: 30-90 steps, 13.5 dB against the true gray at 90 steps (NIR itself: 12.2 dB).
 #: The ``cpu`` profile also starts stage 1 with a supervised warm-up of G_N2G (``Profile.translate_warmup``).
+#: Loss terms on predicted RGB images: stage 1 predicts none, so make_configs leaves them at 0 there (a stage-1
+#: checkpoint is then the same whatever they are, and can be shared between runs that differ only in them).
+RGB_LOSS_FIELDS = ("chroma", "colour_match")
+
 PROFILE_RECIPES: dict[str, dict[str, Any]] = {
     "cpu": {"weights": LossWeights(lambda_paired=10.0)},
 }
@@ -157,7 +161,7 @@ def make_configs(profile: Any = None, **overrides: Any) -> dict[str, StageConfig
         raise ValueError(f"unknown config field(s) {unknown}; known: {sorted(known)}")
     out = {}
     for stage, cls in classes.items():
-        names = {f.name for f in dataclasses.fields(cls)}
+        names = {f.name for f in dataclasses.fields(cls)} - (set(RGB_LOSS_FIELDS) if stage == "translate" else set())
         out[stage] = cls(**{k: v for k, v in overrides.items() if k in names})
     return out
 
@@ -186,6 +190,11 @@ def check_config(config: StageConfig) -> None:
                          f"feat_source='outputs', got {config.feat_source!r}")
     if isinstance(config, TranslateConfig) and config.pool_size < 0:
         raise ValueError(f"pool_size: expected >= 0, got {config.pool_size}")
+    if type(config) is TranslateConfig:
+        used = [f"{name}={getattr(config, name)}" for name in RGB_LOSS_FIELDS if getattr(config, name)]
+        if used:
+            raise ValueError(f"{', '.join(used)}: stage 1 predicts no RGB image, so these terms have no effect "
+                             "there; leave them at 0 (make_configs does)")
     if not float(config.chroma) >= 0.0:
         raise ValueError(f"chroma: expected a weight >= 0, got {config.chroma}")
     if not float(config.colour_match) >= 0.0:
