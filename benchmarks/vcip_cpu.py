@@ -45,6 +45,7 @@ import json
 import math
 import os
 import platform
+import re
 import time
 import warnings
 from pathlib import Path
@@ -480,7 +481,7 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
         return label
 
     style = dict(alpha=0.8, marker="o", markersize=3)
-    groups = sorted({(r["fraction"], _group_variant(r)) for r in rows if "progressive" in r})
+    groups = sorted({(r["fraction"], _group_variant(r)) for r in rows if "progressive" in r and not _switches_of(r)})
     reds = dict(zip(groups, ("tab:red", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive")))
 
     def group_name(r: dict) -> str:
@@ -518,9 +519,10 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
 
 
 def colorization_figure(root: Path, row: dict, references: dict, held: Held, out: Path,
-                        equal_seconds: dict | None = None) -> None:
+                        equal_seconds: dict | None = None, name: str = "colorizations.png") -> None:
     """NIR | progressive | direct (equal updates) | direct (equal CPU-seconds, when ``equal_seconds``, a direct-only
-    row of the same profile, fraction and seed, is given) | mean colour | ground truth, on four validation photos."""
+    row of the same profile, fraction and seed, is given) | mean colour | ground truth, on four validation photos,
+    saved as ``out / name``."""
     from course_lib.course.figures import show_colorizations
     from course_lib.train import load_colorizer
 
@@ -528,7 +530,7 @@ def colorization_figure(root: Path, row: dict, references: dict, held: Held, out
     needed = [run / "finetune", run / "direct"] + ([Path(equal_seconds["run_dir"]) / "direct"] if equal_seconds else [])
     missing = [str(stage / "checkpoint.pt") for stage in needed if not (stage / "checkpoint.pt").is_file()]
     if missing:   # e.g. --report on a machine that has rows.jsonl but not the runs
-        print(f"colorizations.png left as it was: it draws the networks of {run.name}, whose checkpoints are not "
+        print(f"{name} left as it was: it draws the networks of {run.name}, whose checkpoints are not "
               f"here (missing: {', '.join(missing)}; run folders are not in git; the report and curves.png are "
               "rewritten from rows.jsonl)")
         return
@@ -540,7 +542,7 @@ def colorization_figure(root: Path, row: dict, references: dict, held: Held, out
     picks = [held.dataset[i] for i in (0, 6, 9, 16) if i < len(held.dataset)]
     fig = show_colorizations(methods, picks, suptitle=f"VCIP 2020 validation, profile {row['profile']}, seed "
                                                       f"{row['seed']}")
-    fig.savefig(out / "colorizations.png")
+    fig.savefig(out / name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -554,9 +556,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("--report", action="store_true", help="only rewrite the report from rows.jsonl")
     parser.add_argument("--figure-variant", default=None, metavar="VARIANT",
-                        help="colorizations.png draws the first run of both routes (fraction 1) whose variant "
-                             "has these items, e.g. colour_match=1 (threads and parallel are ignored); default: "
-                             "the first such run of any variant")
+                        help="draw colorizations-VARIANT.png (not colorizations.png) from the lowest seed's run of "
+                             "both routes (fraction 1) whose variant has these items, e.g. colour_match=1 (threads "
+                             "and parallel are ignored); default: colorizations.png from the first such run")
     parser.add_argument("--direct-budget", default="updates", choices=["updates", "seconds"],
                         help="updates: the direct route gets F_G's updates (pretrain + finetune, the default); "
                              "seconds: as many CPU-seconds as the whole progressive route, from step costs "
@@ -648,10 +650,12 @@ def main(argv: list[str] | None = None) -> int:
         if not rows:
             parser.error(f"--figure-variant {args.figure_variant}: no row of both routes with that variant in "
                          f"{rows_file}")
-    full = [r for r in rows if r["fraction"] == 1.0] or rows
+    full = sorted([r for r in rows if r["fraction"] == 1.0] or rows, key=lambda r: r["seed"])   # the lowest seed
     fair = [r for r in direct_only if (r["profile"], r["fraction"], r["seed"]) ==
             (full[0]["profile"], full[0]["fraction"], full[0]["seed"]) and _recipe(r) == _recipe(full[0])]
-    colorization_figure(root, full[0], references, held, out, fair[0] if fair else None)
+    name = ("colorizations.png" if args.figure_variant is None else
+            "colorizations-" + re.sub(r"[^A-Za-z0-9_.]+", "-", args.figure_variant) + ".png")
+    colorization_figure(root, full[0], references, held, out, fair[0] if fair else None, name)
     return 0
 
 

@@ -338,11 +338,12 @@ def test_vcip_cpu_switch_trains_the_ablated_network_and_reports_it_beside_the_fu
     delta = ablated["progressive"]["psnr"] - full["progressive"]["psnr"]
     assert f"| sccm=False | 0 | {ablated['progressive']['psnr']:.2f} | {delta:.2f} |" in table
     assert f"| **full model** (progressive) | 0 | {full['progressive']['psnr']:.2f} |" in table
-    # the colorization figure draws the first run of the recipe asked for (default: the first of both routes)
+    # a figure of its own for the variant asked for (default: colorizations.png, the first run of both routes)
     figure = (out / "colorizations.png").read_bytes()
     done = run("--report", "--figure-variant", "colour_match=2")
     assert done.returncode == 0, done.stderr[-3000:]
-    assert (out / "colorizations.png").read_bytes() != figure
+    own = (out / "colorizations-colour_match-2.png").read_bytes()
+    assert own != figure and (out / "colorizations.png").read_bytes() == figure
     bad = run("--report", "--figure-variant", "colour_match=3")
     assert bad.returncode != 0 and "--figure-variant colour_match=3: no row of both routes with that variant" in bad.stderr
     # --report where the run folders are gone (they are not in git): the report is rewritten from rows.jsonl, the
