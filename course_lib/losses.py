@@ -30,6 +30,7 @@ __all__ = [
     "multiscale_mix_loss",
     "chroma_loss",
     "colourfulness_loss",
+    "colourfulness_map",
     "lsgan_loss",
     "discriminator_loss",
     "cycle_loss",

@@ -127,6 +127,10 @@ class DirectConfig(StageConfig):
     unet_depth: int | None = None
 
 
+#: Loss terms on predicted RGB images: stage 1 predicts none, so make_configs leaves them at 0 there (a stage-1
+#: checkpoint is then the same whatever they are, and can be shared between runs that differ only in them).
+RGB_LOSS_FIELDS = ("chroma", "colour_match")
+
 #: Stage-config choices that come with a profile (the paper's defaults elsewhere). ``cpu``: the translator gets
 #: a paired L1 term (lambda_paired = 10) besides Eq. (1)'s CycleGAN terms -- "we have both paired NIR-grayscale
 #: images and unpaired grayscale images" (Section II.C). Measured on VCIP 2020 (128 px crops, width 8; one-seed
@@ -134,10 +138,6 @@ class DirectConfig(StageConfig):
 #: correlates 0.08 with the true gray after 30 steps (the NIR image itself: 0.32), the paired one 0.29-0.31 after
 #: 30-90 steps, 13.5 dB against the true gray at 90 steps (NIR itself: 12.2 dB).
 #: The ``cpu`` profile also starts stage 1 with a supervised warm-up of G_N2G (``Profile.translate_warmup``).
-#: Loss terms on predicted RGB images: stage 1 predicts none, so make_configs leaves them at 0 there (a stage-1
-#: checkpoint is then the same whatever they are, and can be shared between runs that differ only in them).
-RGB_LOSS_FIELDS = ("chroma", "colour_match")
-
 PROFILE_RECIPES: dict[str, dict[str, Any]] = {
     "cpu": {"weights": LossWeights(lambda_paired=10.0)},
 }
