@@ -176,6 +176,11 @@ def switch_overrides(items: list[str]) -> tuple[dict, str]:
     return overrides, ",".join(f"{k}={v}" for k, v in values.items() if v != SWITCH_CHOICES[k][0])
 
 
+def _number(text: str) -> int | float:
+    """A --set / --config value: an int when it is one (``16``), else a float (``1e-4``); ValueError otherwise."""
+    return int(text) if text.lstrip("-").isdigit() else float(text)
+
+
 def config_overrides(items: list[str]) -> dict:
     """``--config FIELD=NUMBER`` items -> training-config overrides (fields of ``course_lib.train.make_configs``'s
     configs, e.g. ``colour_match``); a field no stage has, or a value that is not a number, raises ValueError
@@ -184,13 +189,11 @@ def config_overrides(items: list[str]) -> dict:
 
     values: dict = {}
     for item in items:
-        name, sep, text = (part.strip() for part in item.partition("="))
+        name, _, text = (part.strip() for part in item.partition("="))
         try:
-            values[name] = int(text) if text.lstrip("-").isdigit() else float(text)
+            values[name] = _number(text)
         except ValueError:
             raise ValueError(f"--config {item}: expected FIELD=NUMBER, e.g. colour_match=1") from None
-        if not sep:
-            raise ValueError(f"--config {item}: expected FIELD=NUMBER, e.g. colour_match=1")
     try:
         make_configs(**values)
     except (TypeError, ValueError) as error:
@@ -527,21 +530,24 @@ def colorization_figure(root: Path, row: dict, references: dict, held: Held, out
     from course_lib.train import load_colorizer
 
     run = Path(row["run_dir"])
-    needed = [run / "finetune", run / "direct"] + ([Path(equal_seconds["run_dir"]) / "direct"] if equal_seconds else [])
+    needed = ([run / "finetune"] + ([run / "direct"] if "direct" in row else [])
+              + ([Path(equal_seconds["run_dir"]) / "direct"] if equal_seconds else []))
     missing = [str(stage / "checkpoint.pt") for stage in needed if not (stage / "checkpoint.pt").is_file()]
     if missing:   # e.g. --report on a machine that has rows.jsonl but not the runs
         print(f"{name} left as it was: it draws the networks of {run.name}, whose checkpoints are not "
               f"here (missing: {', '.join(missing)}; run folders are not in git; the report and curves.png are "
               "rewritten from rows.jsonl)")
         return
-    methods = {"progressive": load_colorizer(run / "finetune"),
-               "direct" + (", equal updates" if equal_seconds else ""): load_colorizer(run / "direct")}
+    methods = {"progressive": load_colorizer(run / "finetune")}
+    if "direct" in row:   # not in a --routes progressive run
+        methods["direct" + (", equal updates" if equal_seconds else "")] = load_colorizer(run / "direct")
     if equal_seconds:
         methods["direct, equal CPU-s"] = load_colorizer(Path(equal_seconds["run_dir"]) / "direct")
     methods["mean colour"] = references["_fns"]["mean training colour"]
     picks = [held.dataset[i] for i in (0, 6, 9, 16) if i < len(held.dataset)]
-    fig = show_colorizations(methods, picks, suptitle=f"VCIP 2020 validation, profile {row['profile']}, seed "
-                                                      f"{row['seed']}")
+    budget = "" if row["fraction"] == 1 else f" x {row['fraction']:g}"
+    fig = show_colorizations(methods, picks, suptitle=f"VCIP 2020 validation, profile {row['profile']}{budget}, "
+                                                      f"seed {row['seed']}")
     fig.savefig(out / name)
 
 
@@ -556,9 +562,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("--report", action="store_true", help="only rewrite the report from rows.jsonl")
     parser.add_argument("--figure-variant", default=None, metavar="VARIANT",
-                        help="draw colorizations-VARIANT.png (not colorizations.png) from the lowest seed's run of "
-                             "both routes (fraction 1) whose variant has these items, e.g. colour_match=1 (threads "
-                             "and parallel are ignored); default: colorizations.png from the first such run")
+                        help="draw colorizations-VARIANT.png (not colorizations.png) from the lowest seed's run "
+                             "(fraction 1 first) whose variant has these items, e.g. colour_match=1 (threads and "
+                             "parallel are ignored; a --routes progressive run has no direct column); default: "
+                             "colorizations.png from the first run of both routes without switches")
     parser.add_argument("--direct-budget", default="updates", choices=["updates", "seconds"],
                         help="updates: the direct route gets F_G's updates (pretrain + finetune, the default); "
                              "seconds: as many CPU-seconds as the whole progressive route, from step costs "
@@ -612,7 +619,7 @@ def main(argv: list[str] | None = None) -> int:
         for item in args.set:
             field, _, value = item.partition("=")
             try:
-                changes[field.strip()] = int(value) if value.lstrip("-").isdigit() else float(value)
+                changes[field.strip()] = _number(value)
             except ValueError:
                 parser.error(f"--set {item}: expected FIELD=NUMBER, e.g. translator_width=16 or finetune_lr=1e-4")
         profile = profile.replace(**changes)   # keeps the name: the profile's recipe still applies
@@ -643,13 +650,14 @@ def main(argv: list[str] | None = None) -> int:
     refs_for_report = {k: v for k, v in references.items() if k != "_fns"}
     print(report(rows, refs_for_report, out))
     direct_only = [r for r in rows if "progressive" not in r]
-    rows = [r for r in rows if "progressive" in r and "direct" in r and not _switches_of(r)] or rows
-    if args.figure_variant is not None:
+    if args.figure_variant is None:
+        rows = [r for r in rows if "progressive" in r and "direct" in r and not _switches_of(r)] or rows
+    else:   # any run of the progressive route with these items (its direct column when it has one)
         asked = set(_recipe({"variant": args.figure_variant}).split(","))
-        rows = [r for r in rows if asked <= set(_recipe(r).split(","))]
+        rows = [r for r in rows if "progressive" in r and asked <= set(_recipe(r).split(","))]
         if not rows:
-            parser.error(f"--figure-variant {args.figure_variant}: no row of both routes with that variant in "
-                         f"{rows_file}")
+            parser.error(f"--figure-variant {args.figure_variant}: no run of the progressive route with that "
+                         f"variant in {rows_file}")
     full = sorted([r for r in rows if r["fraction"] == 1.0] or rows, key=lambda r: r["seed"])   # the lowest seed
     fair = [r for r in direct_only if (r["profile"], r["fraction"], r["seed"]) ==
             (full[0]["profile"], full[0]["fraction"], full[0]["seed"]) and _recipe(r) == _recipe(full[0])]

@@ -345,7 +345,11 @@ def test_vcip_cpu_switch_trains_the_ablated_network_and_reports_it_beside_the_fu
     own = (out / "colorizations-colour_match-2.png").read_bytes()
     assert own != figure and (out / "colorizations.png").read_bytes() == figure
     bad = run("--report", "--figure-variant", "colour_match=3")
-    assert bad.returncode != 0 and "--figure-variant colour_match=3: no row of both routes with that variant" in bad.stderr
+    assert bad.returncode != 0 and "--figure-variant colour_match=3: no run of the progressive route" in bad.stderr
+    # a --routes progressive run (the ablated one) gets a figure without the direct column
+    done = run("--report", "--figure-variant", "sccm=False")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (out / "colorizations-sccm-False.png").read_bytes() not in (own, figure)
     # --report where the run folders are gone (they are not in git): the report is rewritten from rows.jsonl, the
     # colorization figure, which needs the networks, is left as it was and the run says why
     figure = (out / "colorizations.png").read_bytes()
