@@ -5,6 +5,8 @@ one seed, a few hundred steps, one thread). Each prints JSON lines as it goes.
     python benchmarks/probes.py translator --root DIR --paired 10 --steps 120   # with the paired L1 term (cpu recipe)
     python benchmarks/probes.py translator --root DIR --steps 1800 --translator-width 16   # the cpu profile's stage 1
                                                       # (all supervised warm-up steps) with a translator twice as wide
+    python benchmarks/probes.py translator --root DIR --steps 1800 --translator-depth 3 4 4   # deeper translator
+    python benchmarks/probes.py translator --root DIR --steps 1800 --alpha 0   # its L_mix without the SSIM term
     python benchmarks/probes.py translator --root DIR --steps 7200 --translate-crop 256 --translate-batch 2
                                                       # the same on whole 256 px images, batch 2
     python benchmarks/probes.py direct --root DIR --lr 5e-4 --steps 900         # direct route; also --lr 2e-3,
@@ -74,13 +76,18 @@ def probe_translator(args, profile) -> None:
     _, nir, _, gray = _val(args.root)
     print(json.dumps({"step": 0, "what": "NIR as the gray", **_gray_stats(nir, gray)}), flush=True)
     config = make_configs(profile, weights=LossWeights(lambda_paired=args.paired))["translate"]
+    if args.alpha is not None:  # the SSIM weight of the supervised warm-up's L_mix (stage 1 only)
+        config = dataclasses.replace(config, alpha=args.alpha)
     t0 = time.process_time()
     for k in range(1, 5):
         steps = max(1, args.steps * k // 4)
         width = "" if args.translator_width is None else f"-w{args.translator_width}"
+        width += "" if args.translator_depth is None else f"-d{'x'.join(map(str, args.translator_depth))}"
+        width += "" if args.alpha is None else f"-a{args.alpha:g}"
         crop = "" if args.translate_crop is None else f"-crop{args.translate_crop}x{args.translate_batch}"
         r = translate(profile.replace(translate_steps=steps, translate_warmup=profile.warmup_for(steps),
                                       translator_width=args.translator_width,
+                                      translator_depth=_depth(args.translator_depth),
                                       translate_image_size=args.translate_crop,
                                       translate_batch_size=args.translate_batch if args.translate_crop else None),
                       args.out / f"translator-p{args.paired:g}{width}{crop}", args.root, config)
@@ -90,10 +97,16 @@ def probe_translator(args, profile) -> None:
               flush=True)
 
 
+def _depth(values: list[int] | None):
+    """--translator-depth: None, one number, or per-scale depths (coarsest first)."""
+    return None if values is None else values[0] if len(values) == 1 else tuple(values)
+
+
 def probe_direct(args, profile) -> None:
     val, _, _, _ = _val(args.root)
-    config = DirectConfig(alpha=args.alpha, norm=args.norm)
-    name = f"direct-lr{args.lr:g}-a{args.alpha:g}-{args.norm}"
+    alpha = 0.84 if args.alpha is None else args.alpha
+    config = DirectConfig(alpha=alpha, norm=args.norm)
+    name = f"direct-lr{args.lr:g}-a{alpha:g}-{args.norm}"
     t0 = time.process_time()
     for k in range(1, 7):
         steps = max(1, args.steps * k // 6)
@@ -134,8 +147,9 @@ def probe_supervised_translator(args, profile) -> None:
 
 def probe_colouriser(args, profile) -> None:
     _, _, rgb, gray = _val(args.root)
-    config = dataclasses.replace(default_config("pretrain", profile), alpha=args.alpha)
-    name = f"colouriser-lr{args.lr:g}-a{args.alpha:g}"
+    alpha = 0.84 if args.alpha is None else args.alpha
+    config = dataclasses.replace(default_config("pretrain", profile), alpha=alpha)
+    name = f"colouriser-lr{args.lr:g}-a{alpha:g}"
     print(json.dumps({"step": 0, "what": "ground truth", "colourfulness": round(float(colourfulness(rgb).mean()), 1)}),
           flush=True)
     t0 = time.process_time()
@@ -224,12 +238,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--paired", type=float, default=10.0, help="translator: lambda_paired")
     parser.add_argument("--translator-width", type=int, default=None,
                         help="translator: G_N2G's width (Profile.translator_width; default: the cpu profile's 8)")
+    parser.add_argument("--translator-depth", type=int, nargs="+", default=None,
+                        help="translator: G_N2G's FEB depth, one number or one per scale, coarsest first "
+                             "(Profile.translator_depth; default: the cpu profile's 3)")
     parser.add_argument("--translate-crop", type=int, default=None,
                         help="translator: stage 1's crop in px at the stored scale (Profile.translate_image_size; "
                              "default: the cpu profile's 128; 256 = whole VCIP images)")
     parser.add_argument("--translate-batch", type=int, default=2,
                         help="translator --translate-crop: stage 1's batch (Profile.translate_batch_size)")
-    parser.add_argument("--alpha", type=float, default=0.84, help="direct, colouriser: SSIM weight of L_mix")
+    parser.add_argument("--alpha", type=float, default=None,
+                        help="direct, colouriser (default 0.84), translator (default: the profile's config, 0.84): "
+                             "SSIM weight of L_mix (the translator's supervised warm-up steps)")
     parser.add_argument("--norm", default="instance", choices=["instance", "batch", "none"])
     parser.add_argument("--colouriser", default=None, help="supervised-translator: a pretrain stage folder")
     parser.add_argument("--from", default=None, help="finetune: a vcip_cpu.py run folder (translate/, pretrain/)")

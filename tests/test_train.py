@@ -592,6 +592,29 @@ def test_translate_builds_translators_at_the_translator_width(tmp_path):
     assert load_checkpoint(result.checkpoint)["config"]["profile"]["translator_width"] == 2
 
 
+def test_translator_depth_builds_deeper_translators_only_and_fine_tuning_checks_it(tmp_path):
+    profile = _steps(1).replace(depth=(1, 1, 1), translator_depth=(1, 1, 2))
+    result = translate(profile, tmp_path, device="cpu")
+    # the translators are built at their own depth (one more down-sampling step at the finest scale)...
+    assert result.models["g_n2g"].config.depth == result.models["g_g2n"].config.depth == (1, 1, 2)
+    assert result.models["g_n2g"].multiple == 8
+    saved = load_checkpoint(result.checkpoint)["config"]["profile"]
+    assert tuple(saved["translator_depth"]) == (1, 1, 2)
+    # ...and the colouriser at the profile's depth
+    assert pretrain(profile, tmp_path, device="cpu").models["f_g"].config.depth == (1, 1, 1)
+    # a fine-tuning run that expects translators at another depth is refused, naming the field
+    with pytest.raises(CheckpointError, match="translator_depth"):
+        finetune(profile.replace(translator_depth=None), tmp_path, device="cpu")
+    assert finetune(profile, tmp_path, device="cpu").models["g_n2g"].config.depth == (1, 1, 2)
+    # without the field the checkpoint does not record it (checkpoints from before it existed still match)
+    assert "translator_depth" not in load_checkpoint(
+        pretrain(_steps(1), tmp_path / "plain", device="cpu").checkpoint)["config"]["profile"]
+    for bad in (0, (1, 0, 1), True, ()):
+        with pytest.raises(ValueError, match="translator_depth"):
+            TINY.replace(translator_depth=bad)
+    assert TINY.replace(translator_depth=[1, 2, 3]).translator_depth == (1, 2, 3)
+
+
 def test_losses_skip_value_checks_inside_training_only(tmp_path):
     from course_lib import losses
 

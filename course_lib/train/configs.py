@@ -207,10 +207,11 @@ def check_config(config: StageConfig) -> None:
 # Model specs: plain dicts naming a class and its arguments, stored in checkpoints so load_stage() can rebuild
 # the networks without knowing which profile trained them.
 # ----------------------------------------------------------------------------------------------------------------
-def scale_depths(profile: Profile, scales: int) -> int | tuple[int, ...]:
+def scale_depths(profile: Profile, scales: int, translator: bool = False) -> int | tuple[int, ...]:
     """The profile's FEB depth for an MPFNet of ``scales`` scales: one number, or the per-scale depths of the
-    finest ``scales`` scales (a profile lists them for 3 scales, coarsest first; fewer scales drop the coarsest)."""
-    depth = profile.depth
+    finest ``scales`` scales (a profile lists them for 3 scales, coarsest first; fewer scales drop the coarsest).
+    ``translator=True``: the translators' depth (``profile.translator_depth``, else ``profile.depth``)."""
+    depth = profile.translator_depth if translator and profile.translator_depth is not None else profile.depth
     if isinstance(depth, (tuple, list)):
         if len(depth) < scales:
             raise ValueError(f"profile {profile.name!r}: depth {list(depth)} lists {len(depth)} scale(s), "
@@ -221,10 +222,10 @@ def scale_depths(profile: Profile, scales: int) -> int | tuple[int, ...]:
 
 def mpfnet_spec(in_channels: int, out_channels: int, profile: Profile, config: StageConfig,
                 translator: bool = False) -> dict:
-    """An MPFNet at the profile's sizes: the colouriser's width, or the translator's (``translator=True``: G_N2G and
-    G_G2N, ``profile.translator_width``)."""
+    """An MPFNet at the profile's sizes: the colouriser's width and depth, or the translator's (``translator=True``:
+    G_N2G and G_G2N, ``profile.translator_width`` and ``profile.translator_depth``)."""
     width = profile.translator_width if translator and profile.translator_width else profile.width
-    arch = MPFNetConfig(width=width, depth=scale_depths(profile, config.scales), attention=config.attention,
+    arch = MPFNetConfig(width=width, depth=scale_depths(profile, config.scales, translator), attention=config.attention,
                         reduction=config.reduction, norm=config.norm, scales=config.scales, sccm=config.sccm)
     return {"kind": "mpfnet", "in_channels": in_channels, "out_channels": out_channels,
             "config": dataclasses.asdict(arch)}

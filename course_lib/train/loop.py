@@ -92,7 +92,8 @@ class StageRun:
 
     #: Profile fields that change what is trained (compared on resume). Step counts, AMP, logging and
     #: checkpoint intervals are not: a finished run may be continued with more steps.
-    PROFILE_KEYS = ("image_size", "width", "depth", "batch_size", "lr", "num_train", "crop", "translator_width")
+    PROFILE_KEYS = ("image_size", "width", "depth", "batch_size", "lr", "num_train", "crop", "translator_width",
+                    "translator_depth")
 
     def __init__(self, stage: str, profile: Profile, out_dir: str | os.PathLike, config: Any, total_steps: int,
                  device: torch.device, data: Any = None, data_kind: str = "auto",
@@ -116,11 +117,11 @@ class StageRun:
         self.config = {
             "stage": stage,
             **config_to_dict(config),
-            # crop and translator_width are recorded only when they are not the default, so checkpoints from
-            # before they existed still match
+            # crop, translator_width and translator_depth are recorded only when they are not the default, so
+            # checkpoints from before they existed still match
             "profile": {k: getattr(profile, k) for k in self.PROFILE_KEYS
                         if not (k == "crop" and profile.crop == "resize")
-                        and not (k == "translator_width" and profile.translator_width is None)},
+                        and not (k in ("translator_width", "translator_depth") and getattr(profile, k) is None)},
             "data": data_desc,
             **dict(extra_config or {}),
         }

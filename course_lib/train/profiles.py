@@ -75,6 +75,8 @@ class Profile:
             innermost size; a model with fewer scales uses the finest ones.
         translator_width: base width of the translators G_N2G and G_G2N (1 -> 1 channel); ``None``: ``width``.
             The PatchGANs D_N^img and D_G^img use ``2 * translator_width``.
+        translator_depth: FEB depth of the translators (one number, or three per-scale depths as ``depth``);
+            ``None``: ``depth``. A deeper translator adds capacity at low resolution, where it is cheap.
         batch_size: images per step.
         translate_steps, pretrain_steps, finetune_steps, direct_steps: optimizer steps of each stage.
         translate_warmup: how many of stage 1's first steps are supervised steps of G_N2G alone, NIR -> the gray
@@ -133,6 +135,7 @@ class Profile:
     checkpoint_every: int = 200
     crop: str = "resize"
     translator_width: int | None = None
+    translator_depth: int | tuple[int, ...] | None = None
     translate_warmup: int = 0
     finetune_lr: float | None = None
     translate_lr: float | None = None
@@ -151,6 +154,14 @@ class Profile:
                 or self.translate_warmup < 0:
             raise ValueError(f"Profile.translate_warmup: expected an integer >= 0, got {self.translate_warmup!r}")
         _check_share(self.finetune_share, "Profile.finetune_share")
+        if self.translator_depth is not None:
+            depths = self.translator_depth if isinstance(self.translator_depth, (tuple, list)) \
+                else (self.translator_depth,)
+            if not depths or any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in depths):
+                raise ValueError(f"Profile.translator_depth: expected None, a positive integer or a list of them "
+                                 f"(one per scale, coarsest first), got {self.translator_depth!r}")
+            if isinstance(self.translator_depth, list):
+                object.__setattr__(self, "translator_depth", tuple(self.translator_depth))
         for name in ("finetune_lr", "translate_lr"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))

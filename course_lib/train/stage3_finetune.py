@@ -72,7 +72,7 @@ def feature_disc_input(predictions: list[torch.Tensor], info: dict | None, sourc
 
 #: Profile fields an upstream checkpoint must share with the fine-tuning run's profile for that stage
 #: (``Profile.stage_profile``: stage 2 may train on other crops than stage 1).
-SIZE_KEYS = ("width", "depth", "image_size", "translator_width")
+SIZE_KEYS = ("width", "depth", "image_size", "translator_width", "translator_depth")
 
 
 def _load_pretrained(out_dir: Path, stage: str, profile: Profile, config: FinetuneConfig) -> dict:
