@@ -13,6 +13,7 @@ one seed, a few hundred steps, one thread). Each prints JSON lines as it goes.
                                                                                 # --alpha 0 (pure L1), --norm none
     python benchmarks/probes.py supervised-translator --root DIR --colouriser RUN/pretrain --steps 600
     python benchmarks/probes.py colouriser --root DIR --alpha 0.84 --steps 800  # stage 2 alone; also --alpha 0.5
+    python benchmarks/probes.py colour-bins --root DIR --steps 800 --seed 0   # stage 2 with a chroma-bin head
     python benchmarks/probes.py finetune --root DIR --from RUN --steps 200 --no-feat-disc   # stage 3 again
     python benchmarks/probes.py finetune --root DIR --from RUN --pretrain-crop 128 --pretrain-batch 8 \
         --pretrain-steps 3200 --colour-match 1 --no-feat-disc   # stages 2-3 again with the colourfulness term
@@ -27,6 +28,11 @@ one seed, a few hundred steps, one thread). Each prints JSON lines as it goes.
   SSIM weight ``--alpha`` of L_mix; after each quarter of the steps, F_G on the validation pairs' true grays (the
   stage-2 oracle): PSNR / SSIM / AE and colourfulness against the ground truth's. Each quarter continues the
   finished stage with a fresh Adam (as ``translator`` does), so the curve is not one uninterrupted run.
+* ``colour-bins``: stage 2 at the cpu profile's sizes (F_G on the training images' true grays, L_mix) with a 1 x 1
+  classification head on F_G's finest features over chroma bins (``course_lib.colour_bins``: soft-encoded targets,
+  class rebalancing, ``--cls-weight`` beside L_mix); after each quarter, on the validation pairs' true grays, the
+  regression output, its chroma with the input's luma, and the bins' annealed mean (``--temperature`` and 1) with
+  the input's luma: PSNR / SSIM / AE / colourfulness; ``--figure`` draws four validation photos.
 * ``finetune``: stage 3 of the ``cpu`` profile again, starting from the translate/ and pretrain/ stages of a
   ``vcip_cpu.py`` run folder (``--from``, copied, not changed), with D_G^feat switched off (``--no-feat-disc``) or
   its weight lambda_2 changed (``--lambda-feat``), ``--steps`` steps in one piece; the progressive route's
@@ -165,6 +171,90 @@ def probe_colouriser(args, profile) -> None:
                           "colourfulness": round(float(colourfulness(out).mean()), 1)}), flush=True)
 
 
+def probe_colour_bins(args, profile) -> None:
+    """Stage 2 (F_G on true grays) with a classification head over chroma bins beside MPFNet's RGB outputs."""
+    from torch import nn
+
+    from course_lib.colour_bins import ChromaBins, bins_loss, rgb_to_chroma, ycbcr_to_rgb
+
+    val, _, rgb, gray = _val(args.root)
+    torch.manual_seed(args.seed)
+    data, _ = training_data(args.root, profile)
+    bins = ChromaBins.fit((data[i]["rgb"] for i in range(len(data))), step=args.bin_step)
+    weights = bins.rebalance(args.rebalance)
+    f_g = build_model(mpfnet_spec(1, 3, profile, default_config("pretrain", profile), translator=False))
+    head = nn.Conv2d(profile.width, len(bins), kernel_size=1)   # on F_G's finest features (width channels)
+    params = list(f_g.parameters()) + list(head.parameters())
+    opt = torch.optim.Adam(params, lr=profile.lr, betas=(0.5, 0.999))
+    batches = PairBatches(data, profile.batch_size, seed=args.seed, size=profile.image_size, augment=True,
+                          crop=profile.crop)
+    print(json.dumps({"step": 0, "bins": len(bins), "bin_step": args.bin_step, "rebalance": args.rebalance,
+                      "cls_weight": args.cls_weight, "temperature": args.temperature, "seed": args.seed,
+                      "truth_colourfulness": round(float(colourfulness(rgb).mean()), 1)}), flush=True)
+
+    def scores(out: torch.Tensor) -> dict:
+        return {"psnr": round(float(psnr_per_image(out, rgb).mean()), 2),
+                "ssim": round(float(ssim_per_image(out, rgb).mean()), 3),
+                "ae": round(float(angular_error_per_image(out, rgb).mean()), 2),
+                "colourfulness": round(float(colourfulness(out).mean()), 1)}
+
+    t0 = time.process_time()
+    for step in range(1, args.steps + 1):
+        b = batches.get(step, torch.device("cpu"))
+        target_gray = to_gray(b["rgb"])
+        predictions, info = f_g(target_gray, return_features=True)
+        loss = multiscale_mix_loss(predictions, b["rgb"])
+        if args.cls_weight:
+            logits = head(info["features"][-1])
+            target = bins.soft_encode(rgb_to_chroma(b["rgb"]))
+            loss = loss + args.cls_weight * bins_loss(logits, target, weights)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step % (args.steps // 4) == 0 or step == args.steps:
+            f_g.eval()
+            with torch.no_grad():
+                predictions, info = f_g(gray, return_features=True)
+                regression = predictions[-1].clamp(-1, 1)
+                row = {"step": step, "cpu_s": round(time.process_time() - t0),
+                       "regression": scores(regression),
+                       "regression_chroma_input_luma": scores(ycbcr_to_rgb(gray, rgb_to_chroma(regression)))}
+                if args.cls_weight:
+                    logits = head(info["features"][-1])
+                    for t in sorted({args.temperature, 1.0}):
+                        row[f"bins_T{t:g}"] = scores(ycbcr_to_rgb(gray, bins.decode(logits, t)))
+            print(json.dumps(row), flush=True)
+            f_g.train()
+    if args.figure:
+        _bins_figure(args.figure, val, gray, rgb, regression,
+                     ycbcr_to_rgb(gray, bins.decode(logits, args.temperature)) if args.cls_weight else None)
+
+
+def _bins_figure(path: Path, val, gray: torch.Tensor, rgb: torch.Tensor, regression: torch.Tensor,
+                 bins_out: torch.Tensor | None) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    show = [0, 5, 9, 13]
+    columns = [("true gray (F_G's input)", gray.expand(-1, 3, -1, -1)), ("F_G, regression (L_mix)", regression)]
+    if bins_out is not None:
+        columns.append(("F_G + chroma bins, annealed mean", bins_out))
+    columns.append(("ground truth", rgb))
+    fig, axes = plt.subplots(len(show), len(columns), figsize=(2.6 * len(columns), 2.6 * len(show)))
+    for r, i in enumerate(show):
+        for c, (title, images) in enumerate(columns):
+            ax = axes[r, c]
+            ax.imshow(((images[i].permute(1, 2, 0).clamp(-1, 1) + 1) / 2).numpy())
+            ax.set_xticks([]), ax.set_yticks([])
+            if r == 0:
+                ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
 def probe_finetune(args, profile) -> None:
     import shutil
 
@@ -230,7 +320,8 @@ def probe_finetune(args, profile) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("probe", choices=["translator", "direct", "supervised-translator", "colouriser", "finetune"])
+    parser.add_argument("probe", choices=["translator", "direct", "supervised-translator", "colouriser", "finetune",
+                                          "colour-bins"])
     parser.add_argument("--root", required=True, type=Path, help="VCIP 2020 folder")
     parser.add_argument("--out", default=Path("runs/probes"), type=Path)
     parser.add_argument("--steps", type=int, default=120)
@@ -250,6 +341,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="direct, colouriser (default 0.84), translator (default: the profile's config, 0.84): "
                              "SSIM weight of L_mix (the translator's supervised warm-up steps)")
     parser.add_argument("--norm", default="instance", choices=["instance", "batch", "none"])
+    parser.add_argument("--seed", type=int, default=0, help="colour-bins: weights and data order")
+    parser.add_argument("--cls-weight", type=float, default=1.0,
+                        help="colour-bins: weight of the chroma-bin cross-entropy beside L_mix (0: L_mix alone)")
+    parser.add_argument("--bin-step", type=float, default=0.1, help="colour-bins: grid step in Cb, Cr ([-1, 1])")
+    parser.add_argument("--rebalance", type=float, default=0.5,
+                        help="colour-bins: lambda of the class rebalancing (1: no rebalancing)")
+    parser.add_argument("--temperature", type=float, default=0.38, help="colour-bins: annealed-mean temperature")
+    parser.add_argument("--figure", type=Path, default=None, help="colour-bins: write validation pictures here")
     parser.add_argument("--colouriser", default=None, help="supervised-translator: a pretrain stage folder")
     parser.add_argument("--from", default=None, help="finetune: a vcip_cpu.py run folder (translate/, pretrain/)")
     parser.add_argument("--no-feat-disc", action="store_true", help="finetune: without D_G^feat")
@@ -294,6 +393,8 @@ def main(argv: list[str] | None = None) -> int:
         probe_direct(args, profile)
     elif args.probe == "colouriser":
         probe_colouriser(args, profile)
+    elif args.probe == "colour-bins":
+        probe_colour_bins(args, profile)
     elif args.probe == "finetune":
         if getattr(args, "from") is None:
             parser.error("finetune needs --from RUN (a vcip_cpu.py run folder)")

@@ -181,6 +181,19 @@ def _number(text: str) -> int | float:
     return int(text) if text.lstrip("-").isdigit() else float(text)
 
 
+def _set_value(text: str) -> int | float | tuple[int, ...]:
+    """A --set value: a number (``_number``), or per-scale integers joined by ``x`` (``3x4x4``, for the depth
+    fields, coarsest scale first); ValueError otherwise."""
+    if "x" in text:
+        return tuple(int(part) for part in text.split("x"))
+    return _number(text)
+
+
+def _shown(value) -> str:
+    """A --set value as it appears in a variant's name (a tuple as ``3x4x4``: commas separate the items)."""
+    return "x".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
 def config_overrides(items: list[str]) -> dict:
     """``--config FIELD=NUMBER`` items -> training-config overrides (fields of ``course_lib.train.make_configs``'s
     configs, e.g. ``colour_match``); a field no stage has, or a value that is not a number, raises ValueError
@@ -589,7 +602,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="train the direct route in a second process (same threads) beside the progressive "
                              "route: the whole run's wall time on a 2-core machine (row: wall_total_s)")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
-                        help="change one profile field (a number), e.g. --set translator_width=16 or --set "
+                        help="change one profile field (a number, or per-scale integers joined by x), e.g. --set "
+                             "translator_width=16, --set translator_depth=3x4x4 or --set "
                              "finetune_lr=1e-4; the run folder and the report name the change")
     parser.add_argument("--config", action="append", default=[], metavar="FIELD=NUMBER",
                         help="set one training-config field (a number) in every stage that has it, e.g. --config "
@@ -619,10 +633,14 @@ def main(argv: list[str] | None = None) -> int:
         for item in args.set:
             field, _, value = item.partition("=")
             try:
-                changes[field.strip()] = _number(value)
+                changes[field.strip()] = _set_value(value.strip())
             except ValueError:
-                parser.error(f"--set {item}: expected FIELD=NUMBER, e.g. translator_width=16 or finetune_lr=1e-4")
-        profile = profile.replace(**changes)   # keeps the name: the profile's recipe still applies
+                parser.error(f"--set {item}: expected FIELD=NUMBER, e.g. translator_width=16 or finetune_lr=1e-4, "
+                             f"or per-scale integers, e.g. translator_depth=3x4x4")
+        try:
+            profile = profile.replace(**changes)   # keeps the name: the profile's recipe still applies
+        except ValueError as error:
+            parser.error(f"--set: {error}")
         try:
             overrides, switched = switch_overrides(args.switch)
             fields = config_overrides(args.config)
@@ -630,7 +648,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(str(error))
         overrides.update(fields)
         variant = ",".join(([switched] if switched else []) + [f"{k}={v}" for k, v in fields.items()]
-                           + [f"{k}={v}" for k, v in changes.items()]
+                           + [f"{k}={_shown(v)}" for k, v in changes.items()]
                            + ([f"threads={args.threads}"] if args.threads is not None else [])
                            + (["parallel"] if args.parallel_routes else []))
         if args.direct_budget == "seconds":

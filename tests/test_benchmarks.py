@@ -220,6 +220,22 @@ def test_ablation_benchmark_uses_the_courses_runner_and_budget_rule(tmp_path, ca
 # --------------------------------------------------------------------------------------------------------------
 # benchmarks/vcip_cpu.py: its learning curves pause a stage without changing its training
 # --------------------------------------------------------------------------------------------------------------
+def test_vcip_cpu_set_takes_per_scale_depths_and_names_them_without_commas(tmp_path):
+    vcip_cpu = load_benchmark("vcip_cpu")
+    assert vcip_cpu._set_value("3x4x4") == (3, 4, 4) and vcip_cpu._set_value("16") == 16
+    assert vcip_cpu._set_value("1e-4") == 1e-4 and vcip_cpu._shown((3, 4, 4)) == "3x4x4"
+    for bad in ("3xa", "x", "abc"):
+        with pytest.raises(ValueError):
+            vcip_cpu._set_value(bad)
+    # a value the profile refuses is a usage error naming the field, before anything is trained
+    root = write_vcip_tree(tmp_path / "vcip")
+    done = subprocess.run([sys.executable, str(BENCHMARKS / "vcip_cpu.py"), "--root", str(root), "--profile", "smoke",
+                           "--seeds", "0", "--runs", str(tmp_path / "runs"), "--out", str(tmp_path / "out"),
+                           "--set", "translator_depth=3x0x4"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "translator_depth" in done.stderr
+    assert not (tmp_path / "runs").exists()
+
+
 def test_vcip_cpu_pieces_add_up_to_the_uninterrupted_run(tmp_path):
     """Measuring points pause the stage (whole state saved, Adam's moments too) and resume it: the weights at
     the end equal one uninterrupted run's, a point measures the networks at its step, and the warm-up (counted in
