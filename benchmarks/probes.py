@@ -211,7 +211,7 @@ def probe_colour_bins(args, profile) -> None:
         opt.zero_grad()
         loss.backward()
         opt.step()
-        if step % (args.steps // 4) == 0 or step == args.steps:
+        if step % max(1, args.steps // 4) == 0 or step == args.steps:
             f_g.eval()
             with torch.no_grad():
                 predictions, info = f_g(gray, return_features=True)
@@ -251,7 +251,7 @@ def _bins_figure(path: Path, val, gray: torch.Tensor, rgb: torch.Tensor, regress
                 ax.set_title(title, fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=80)
+    fig.savefig(path, dpi=64)
     plt.close(fig)
 
 
