@@ -14,6 +14,8 @@ one seed, a few hundred steps, one thread). Each prints JSON lines as it goes.
     python benchmarks/probes.py supervised-translator --root DIR --colouriser RUN/pretrain --steps 600
     python benchmarks/probes.py colouriser --root DIR --alpha 0.84 --steps 800  # stage 2 alone; also --alpha 0.5
     python benchmarks/probes.py colour-bins --root DIR --steps 800 --seed 0   # stage 2 with a chroma-bin head
+    python benchmarks/probes.py colour-bins --root DIR --steps 1600 --seed 0 --save BINS.pt
+    python benchmarks/probes.py colour-bins-shipped --root DIR --load BINS.pt   # on the shipped translator's gray
     python benchmarks/probes.py finetune --root DIR --from RUN --steps 200 --no-feat-disc   # stage 3 again
     python benchmarks/probes.py finetune --root DIR --from RUN --pretrain-crop 128 --pretrain-batch 8 \
         --pretrain-steps 3200 --colour-match 1 --no-feat-disc   # stages 2-3 again with the colourfulness term
@@ -33,6 +35,8 @@ one seed, a few hundred steps, one thread). Each prints JSON lines as it goes.
   class rebalancing, ``--cls-weight`` beside L_mix); after each quarter, on the validation pairs' true grays, the
   regression output, its chroma with the input's luma, and the bins' annealed mean (``--temperature`` and 1) with
   the input's luma: PSNR / SSIM / AE / colourfulness; ``--figure`` draws four validation photos.
+* ``colour-bins-shipped``: a ``colour-bins --save`` file's F_G and head given the shipped translator's gray (no
+  fine-tuning), beside the shipped progressive route.
 * ``finetune``: stage 3 of the ``cpu`` profile again, starting from the translate/ and pretrain/ stages of a
   ``vcip_cpu.py`` run folder (``--from``, copied, not changed), with D_G^feat switched off (``--no-feat-disc``) or
   its weight lambda_2 changed (``--lambda-feat``), ``--steps`` steps in one piece; the progressive route's
@@ -225,21 +229,62 @@ def probe_colour_bins(args, profile) -> None:
                         row[f"bins_T{t:g}"] = scores(ycbcr_to_rgb(gray, bins.decode(logits, t)))
             print(json.dumps(row), flush=True)
             f_g.train()
+    if args.save:   # F_G, the head and the bins, to apply them elsewhere (e.g. to a translator's gray)
+        args.save.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"f_g_spec": mpfnet_spec(1, 3, profile, default_config("pretrain", profile)),
+                    "f_g": f_g.state_dict(), "head": head.state_dict(), "bins": bins.state()}, args.save)
     if args.figure:
         _bins_figure(args.figure, val, gray, rgb, regression,
                      ycbcr_to_rgb(gray, bins.decode(logits, args.temperature)) if args.cls_weight else None)
 
 
+def probe_colour_bins_shipped(args, profile) -> None:
+    """A saved ``colour-bins`` F_G (``--load``) given the shipped translator's gray instead of the true gray, beside
+    the shipped progressive route, without any fine-tuning: does the bins' colour survive the translated gray?"""
+    from course_lib.colour_bins import ChromaBins, rgb_to_chroma, ycbcr_to_rgb
+    from course_lib.pretrained import load_pretrained
+
+    val, nir, rgb, _ = _val(args.root)
+    saved = torch.load(args.load, weights_only=True)
+    f_g = build_model(saved["f_g_spec"])
+    f_g.load_state_dict(saved["f_g"])
+    head = torch.nn.Conv2d(saved["head"]["weight"].shape[1], saved["head"]["weight"].shape[0], kernel_size=1)
+    head.load_state_dict(saved["head"])
+    bins = ChromaBins(saved["bins"]["centres"], saved["bins"]["prior"], saved["bins"]["step"])
+    shipped = load_pretrained("vcip2020", "progressive")
+    f_g.eval(), head.eval()
+    with torch.no_grad():
+        route, gray = shipped(nir, return_gray=True)
+        predictions, info = f_g(gray, return_features=True)
+        logits = head(info["features"][-1])
+        outputs = {"shipped route": route.clamp(-1, 1),
+                   "bins F_G, its regression": predictions[-1].clamp(-1, 1),
+                   "shipped route's chroma, translated luma": ycbcr_to_rgb(gray, rgb_to_chroma(route.clamp(-1, 1)))}
+        for t in sorted({args.temperature, 1.0}):
+            outputs[f"bins F_G, T = {t:g}"] = ycbcr_to_rgb(gray, bins.decode(logits, t))
+    for name, out in outputs.items():
+        print(json.dumps({"output": name, "psnr": round(float(psnr_per_image(out, rgb).mean()), 2),
+                          "ssim": round(float(ssim_per_image(out, rgb).mean()), 3),
+                          "ae": round(float(angular_error_per_image(out, rgb).mean()), 2),
+                          "colourfulness": round(float(colourfulness(out).mean()), 1)}), flush=True)
+    if args.figure:
+        _bins_figure(args.figure, val, gray, rgb, route, outputs[f"bins F_G, T = {args.temperature:g}"],
+                     titles=("shipped translator's gray", "shipped route (regression F_G)",
+                             f"bins F_G on that gray, T = {args.temperature:g}"))
+
+
 def _bins_figure(path: Path, val, gray: torch.Tensor, rgb: torch.Tensor, regression: torch.Tensor,
-                 bins_out: torch.Tensor | None) -> None:
+                 bins_out: torch.Tensor | None,
+                 titles: tuple[str, str, str] = ("true gray (F_G's input)", "F_G, regression (L_mix)",
+                                                 "F_G + chroma bins, annealed mean")) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     show = [0, 5, 9, 13]
-    columns = [("true gray (F_G's input)", gray.expand(-1, 3, -1, -1)), ("F_G, regression (L_mix)", regression)]
+    columns = [(titles[0], gray.expand(-1, 3, -1, -1)), (titles[1], regression)]
     if bins_out is not None:
-        columns.append(("F_G + chroma bins, annealed mean", bins_out))
+        columns.append((titles[2], bins_out))
     columns.append(("ground truth", rgb))
     fig, axes = plt.subplots(len(show), len(columns), figsize=(2.6 * len(columns), 2.6 * len(show)))
     for r, i in enumerate(show):
@@ -321,7 +366,7 @@ def probe_finetune(args, profile) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("probe", choices=["translator", "direct", "supervised-translator", "colouriser", "finetune",
-                                          "colour-bins"])
+                                          "colour-bins", "colour-bins-shipped"])
     parser.add_argument("--root", required=True, type=Path, help="VCIP 2020 folder")
     parser.add_argument("--out", default=Path("runs/probes"), type=Path)
     parser.add_argument("--steps", type=int, default=120)
@@ -349,6 +394,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="colour-bins: lambda of the class rebalancing (1: no rebalancing)")
     parser.add_argument("--temperature", type=float, default=0.38, help="colour-bins: annealed-mean temperature")
     parser.add_argument("--figure", type=Path, default=None, help="colour-bins: write validation pictures here")
+    parser.add_argument("--load", type=Path, default=None,
+                        help="colour-bins-shipped: a file written by colour-bins --save")
+    parser.add_argument("--save", type=Path, default=None,
+                        help="colour-bins: save F_G, the head and the bins (torch.save) to this file")
     parser.add_argument("--colouriser", default=None, help="supervised-translator: a pretrain stage folder")
     parser.add_argument("--from", default=None, help="finetune: a vcip_cpu.py run folder (translate/, pretrain/)")
     parser.add_argument("--no-feat-disc", action="store_true", help="finetune: without D_G^feat")
@@ -395,6 +444,10 @@ def main(argv: list[str] | None = None) -> int:
         probe_colouriser(args, profile)
     elif args.probe == "colour-bins":
         probe_colour_bins(args, profile)
+    elif args.probe == "colour-bins-shipped":
+        if args.load is None:
+            parser.error("colour-bins-shipped needs --load FILE (written by colour-bins --save)")
+        probe_colour_bins_shipped(args, profile)
     elif args.probe == "finetune":
         if getattr(args, "from") is None:
             parser.error("finetune needs --from RUN (a vcip_cpu.py run folder)")
