@@ -181,7 +181,7 @@ def probe_colour_bins(args, profile) -> None:
 
     from course_lib.colour_bins import ChromaBins, bins_loss, rgb_to_chroma, ycbcr_to_rgb
 
-    val, _, rgb, gray = _val(args.root)
+    _, _, rgb, gray = _val(args.root)
     torch.manual_seed(args.seed)
     data, _ = training_data(args.root, profile)
     bins = ChromaBins.fit((data[i]["rgb"] for i in range(len(data))), step=args.bin_step)
@@ -234,7 +234,7 @@ def probe_colour_bins(args, profile) -> None:
         torch.save({"f_g_spec": mpfnet_spec(1, 3, profile, default_config("pretrain", profile)),
                     "f_g": f_g.state_dict(), "head": head.state_dict(), "bins": bins.state()}, args.save)
     if args.figure:
-        _bins_figure(args.figure, val, gray, rgb, regression,
+        _bins_figure(args.figure, gray, rgb, regression,
                      ycbcr_to_rgb(gray, bins.decode(logits, args.temperature)) if args.cls_weight else None)
 
 
@@ -244,7 +244,7 @@ def probe_colour_bins_shipped(args, profile) -> None:
     from course_lib.colour_bins import ChromaBins, rgb_to_chroma, ycbcr_to_rgb
     from course_lib.pretrained import load_pretrained
 
-    val, nir, rgb, _ = _val(args.root)
+    _, nir, rgb, _ = _val(args.root)
     saved = torch.load(args.load, weights_only=True)
     f_g = build_model(saved["f_g_spec"])
     f_g.load_state_dict(saved["f_g"])
@@ -268,12 +268,12 @@ def probe_colour_bins_shipped(args, profile) -> None:
                           "ae": round(float(angular_error_per_image(out, rgb).mean()), 2),
                           "colourfulness": round(float(colourfulness(out).mean()), 1)}), flush=True)
     if args.figure:
-        _bins_figure(args.figure, val, gray, rgb, route, outputs[f"bins F_G, T = {args.temperature:g}"],
+        _bins_figure(args.figure, gray, rgb, route, outputs[f"bins F_G, T = {args.temperature:g}"],
                      titles=("shipped translator's gray", "shipped route (regression F_G)",
                              f"bins F_G on that gray, T = {args.temperature:g}"))
 
 
-def _bins_figure(path: Path, val, gray: torch.Tensor, rgb: torch.Tensor, regression: torch.Tensor,
+def _bins_figure(path: Path, gray: torch.Tensor, rgb: torch.Tensor, regression: torch.Tensor,
                  bins_out: torch.Tensor | None,
                  titles: tuple[str, str, str] = ("true gray (F_G's input)", "F_G, regression (L_mix)",
                                                  "F_G + chroma bins, annealed mean")) -> None:

@@ -27,10 +27,12 @@ import math
 import torch
 import torch.nn.functional as F
 
+from .data.transforms import BT601_WEIGHTS, to_gray
+
 __all__ = ["ChromaBins", "bins_loss", "rgb_to_chroma", "ycbcr_to_rgb", "KR", "KB"]
 
-#: BT.601 luma weights of R and B (G: 1 - KR - KB), as in ``course_lib.data.to_gray``.
-KR, KB = 0.299, 0.114
+#: BT.601 luma weights of R and B (G: 1 - KR - KB), those of ``course_lib.data.to_gray``.
+KR, KB = BT601_WEIGHTS[0], BT601_WEIGHTS[2]
 
 
 def rgb_to_chroma(rgb: torch.Tensor) -> torch.Tensor:
@@ -38,9 +40,8 @@ def rgb_to_chroma(rgb: torch.Tensor) -> torch.Tensor:
     differences to the luma, scaled so that pure blue / pure red reach 1)."""
     if rgb.dim() != 4 or rgb.shape[1] != 3:
         raise ValueError(f"rgb: expected a batch (N, 3, H, W), got shape {tuple(rgb.shape)}")
-    r, g, b = rgb.unbind(1)
-    y = KR * r + (1 - KR - KB) * g + KB * b
-    return torch.stack([(b - y) / (2 * (1 - KB)), (r - y) / (2 * (1 - KR))], dim=1)
+    y = to_gray(rgb)[:, 0]
+    return torch.stack([(rgb[:, 2] - y) / (2 * (1 - KB)), (rgb[:, 0] - y) / (2 * (1 - KR))], dim=1)
 
 
 def ycbcr_to_rgb(y: torch.Tensor, chroma: torch.Tensor) -> torch.Tensor:
