@@ -106,6 +106,12 @@ def _add_training(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-feat-disc", action="store_true", help="fine-tune without D_G^feat (Eq. 4)")
     g.add_argument("--feat-source", default="outputs", choices=["outputs", "features"],
                    help="what D_G^feat sees: F_G's multi-scale outputs or its finest features")
+    b = p.add_argument_group("colour as a distribution over chroma bins (not in the paper; course_lib.colour_bins)")
+    b.add_argument("--colour-bins", type=float, default=0.0, metavar="WEIGHT",
+                   help="weight of the chroma-bin cross-entropy; > 0 gives F_G (and the direct MPFNet) a bin head "
+                        "whose annealed mean colours the output (default 0: the paper's network)")
+    b.add_argument("--bins-temperature", type=float, default=1.0, metavar="T",
+                   help="the annealed mean's temperature (1: the mean; 0.38: Zhang et al.'s; default 1)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -167,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --pretrained: the paper's NIR -> gray -> RGB route (default) or the direct one")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--save-gray", action="store_true", help="also write the translated gray (progressive only)")
+    p.add_argument("--temperature", type=float, default=None, metavar="T",
+                   help="colourisers with a chroma-bin head only: the annealed mean's temperature (default: the one "
+                        "they were trained with; lower = more saturated)")
     p.add_argument("--device", default=None, help="cpu, cuda... (default: cuda if available)")
 
     p = sub.add_parser("download", help="fetch the VCIP 2020 or EPFL RGB-NIR Scene dataset, verified",
@@ -286,7 +295,8 @@ def _configs(args) -> dict:
 
     profile = get_profile(getattr(args, "profile", None), verbose=False)  # its recipe (PROFILE_RECIPES) applies
     return make_configs(profile, seed=args.seed, attention=args.attention, norm=args.norm, scales=args.scales,
-                        sccm=not args.no_sccm, use_feat_disc=not args.no_feat_disc, feat_source=args.feat_source)
+                        sccm=not args.no_sccm, use_feat_disc=not args.no_feat_disc, feat_source=args.feat_source,
+                        colour_bins=args.colour_bins, bins_temperature=args.bins_temperature)
 
 
 def _data_kind(args) -> str:
@@ -484,6 +494,7 @@ def cmd_evaluate(args) -> int:
 def cmd_colorize(args) -> int:
     from .data import IMAGE_EXTENSIONS, load_image, save_image
     from .train import ProgressiveColorizer, load_colorizer, resolve_device
+    from .train.inference import set_temperature
 
     if (args.checkpoint is None) == (args.pretrained is None):
         raise _UsageError("colorize: give exactly one of --checkpoint FILE_OR_RUN_FOLDER (a run of yours) and "
@@ -511,6 +522,11 @@ def cmd_colorize(args) -> int:
         if not ckpt.exists():
             raise FileNotFoundError(f"--checkpoint: no such file or folder {ckpt}")
         colorizer = load_colorizer(ckpt, device=resolve_device(args.device))
+    if args.temperature is not None:
+        try:
+            set_temperature(colorizer, args.temperature)
+        except ValueError as error:
+            raise _UsageError(f"--temperature: {error}") from None
     out = _writable_folder(args.out, "--out")
     progressive = isinstance(colorizer, ProgressiveColorizer)
     for path in files:

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 
 from .data.transforms import BT601_WEIGHTS, to_gray
 
-__all__ = ["ChromaBins", "bins_loss", "rgb_to_chroma", "ycbcr_to_rgb", "KR", "KB"]
+__all__ = ["ChromaBins", "bins_loss", "annealed_mean", "rgb_to_chroma", "ycbcr_to_rgb", "KR", "KB"]
 
 #: BT.601 luma weights of R and B (G: 1 - KR - KB), those of ``course_lib.data.to_gray``.
 KR, KB = BT601_WEIGHTS[0], BT601_WEIGHTS[2]
@@ -104,7 +104,8 @@ class ChromaBins:
         dist = torch.cdist(pixels, self.centres.to(pixels))                  # (P, Q)
         k = min(k, len(self))
         near, index = dist.topk(k, dim=1, largest=False)
-        weights = torch.exp(-near ** 2 / (2 * (sigma * self.step) ** 2))
+        # relative to the nearest bin: the same normalised weights, and no 0 / 0 for a pixel far from every bin
+        weights = torch.exp(-(near ** 2 - near[:, :1] ** 2) / (2 * (sigma * self.step) ** 2))
         weights = weights / weights.sum(dim=1, keepdim=True)
         target = torch.zeros_like(dist).scatter_(1, index, weights)
         return target.reshape(n, h, w, -1).permute(0, 3, 1, 2)
@@ -119,13 +120,19 @@ class ChromaBins:
     def decode(self, logits: torch.Tensor, temperature: float = 0.38) -> torch.Tensor:
         """(N, Q, H, W) logits -> (N, 2, H, W) chroma: the annealed mean, ``softmax(logits / T)`` (the
         distribution raised to the power 1 / T and renormalised) times the bin centres."""
-        if not temperature > 0:
-            raise ValueError(f"temperature: expected > 0, got {temperature!r}")
-        probs = torch.softmax(logits / temperature, dim=1)
-        return torch.einsum("nqhw,qc->nchw", probs, self.centres.to(probs))
+        return annealed_mean(logits, self.centres, temperature)
 
     def state(self) -> dict:
         return {"centres": self.centres.clone(), "prior": self.prior.clone(), "step": self.step}
+
+
+def annealed_mean(logits: torch.Tensor, centres: torch.Tensor, temperature: float = 0.38) -> torch.Tensor:
+    """(N, Q, H, W) logits, (Q, 2) bin centres -> (N, 2, H, W) chroma: ``softmax(logits / T)`` (the distribution
+    raised to the power 1 / T and renormalised) times the centres (:meth:`ChromaBins.decode`)."""
+    if not temperature > 0:
+        raise ValueError(f"temperature: expected > 0, got {temperature!r}")
+    probs = torch.softmax(logits / temperature, dim=1)
+    return torch.einsum("nqhw,qc->nchw", probs, centres.to(probs))
 
 
 def bins_loss(logits: torch.Tensor, target: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:

@@ -108,3 +108,12 @@ def test_bins_loss_is_the_weighted_cross_entropy_and_pulls_towards_the_target():
     assert math.isfinite(float(loss.detach()))
     with pytest.raises(ValueError, match="same shape"):
         bins_loss(logits, target[:, :-1])
+
+
+def test_soft_encoding_of_a_colour_far_from_every_bin_is_its_nearest_bins_not_nan():
+    bins = ChromaBins(torch.tensor([[0.0, 0.0], [0.1, 0.0], [0.0, 0.1]]), torch.ones(3), step=0.1)
+    far = torch.tensor([0.95, -0.9]).view(1, 2, 1, 1)     # 13 grid steps from the nearest bin
+    target = bins.soft_encode(far, k=3)
+    assert torch.isfinite(target).all()
+    assert target.sum().item() == pytest.approx(1.0)
+    assert target[0, :, 0, 0].argmax().item() == 1          # (0.1, 0) is the nearest

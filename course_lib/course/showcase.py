@@ -13,6 +13,8 @@ downloaded:
 * :func:`scores_table` - Table I's metrics of both routes and of the two predictors that learn nothing on the
   sample pairs (or on other pairs: ``items``), beside the paper's rows and the scores the registry records for the
   18 validation pairs;
+* :func:`temperature_figure` / :func:`temperature_slider` - a colouriser with a chroma-bin head (``colour_bins``)
+  read at several annealed-mean temperatures, as pictures or with a slider;
 * :func:`shipped_colorizers` - the two shipped routes. The file holds G_N2G and F_G of the progressive route
   (after fine-tuning) and the direct route's network, nothing else: no G_G2N, no discriminators, no F_G as it was
   after pre-training (:data:`NOT_SHIPPED`).
@@ -31,6 +33,7 @@ from typing import Any
 import torch
 
 __all__ = ["translator_figure", "colouriser_figure", "routes_figure", "scores_table", "sample_items",
+           "temperature_figure", "temperature_slider",
            "mean_colour_of_samples", "shipped_colorizers", "NOT_SHIPPED"]
 
 #: What a course_lib weights file does not hold (:mod:`course_lib.pretrained` keeps what colourises, no more).
@@ -260,3 +263,86 @@ def scores_table(name: str = "vcip2020", samples: str = "vcip2020", *, items: An
                 lines.append(f"| {route} | {s['psnr']:.2f} | {s.get('ssim', float('nan')):.3f} | "
                              f"{s.get('ae', float('nan')):.2f} | {s.get('colourfulness', float('nan')):.1f} |")
     return "\n".join(lines)
+
+
+def _binned_route(name: str, colorizer: Any) -> Any:
+    """The progressive colorizer to read at other temperatures (the shipped one by default); ValueError naming the
+    weights when its F_G has no chroma-bin head."""
+    from ..models import BinnedMPFNet
+
+    if colorizer is None:
+        from ..pretrained import load_pretrained
+
+        colorizer = load_pretrained(name, route="progressive")
+    if not isinstance(getattr(colorizer, "f_g", None), BinnedMPFNet):
+        raise ValueError(f"colorizer: expected a progressive route whose F_G has a chroma-bin head (trained with "
+                         f"colour_bins > 0); {'the weights ' + repr(name) if colorizer is None else 'this one'} "
+                         "has none")
+    return colorizer
+
+
+def temperature_figure(name: str = "vcip2020", samples: str = "vcip2020", *, colorizer: Any = None,
+                       items: Any = None, temperatures: tuple[float, ...] = (1.0, 0.38, 0.1)):
+    """NIR | the route at each temperature | ground truth, one row per pair, with each output's colourfulness
+    (Hasler & Suesstrunk) in its title. Returns ``(figure, rows)``; the colorizer's temperature is restored.
+
+    ``colorizer``: a progressive route whose F_G has a chroma-bin head (default: the shipped one)."""
+    from ..metrics import colourfulness, psnr_per_image
+    from .figures import show_images
+
+    colorizer = _binned_route(name, colorizer)
+    trained = colorizer.f_g.temperature
+    pictures, titles, rows = [], [], []
+    try:
+        for item in _items(items, samples):
+            nir, rgb = item["nir"][None], item["rgb"][None]
+            pictures.append(item["nir"])
+            titles.append("NIR")
+            row = {"name": item.get("name", str(len(rows)))}
+            for t in temperatures:
+                colorizer.f_g.temperature = t
+                out = _on_cpu(colorizer)(nir).clamp(-1, 1)
+                c, p = float(colourfulness(out)[0]), float(psnr_per_image(out, rgb)[0])
+                row[f"T={t:g}"] = {"psnr": p, "colourfulness": c}
+                pictures.append(out[0])
+                titles.append(f"T = {t:g}: {p:.1f} dB, C {c:.0f}")
+            pictures.append(item["rgb"])
+            titles.append(f"ground truth, C {float(colourfulness(rgb)[0]):.0f}")
+            rows.append(row)
+    finally:
+        colorizer.f_g.temperature = trained
+    return show_images(pictures, titles=titles, ncols=len(temperatures) + 2, size=1.8), rows
+
+
+def temperature_slider(name: str = "vcip2020", samples: str = "vcip2020", *, colorizer: Any = None,
+                       items: Any = None, value: float = 1.0):
+    """One sample pair coloured at a temperature chosen with a slider (0.05 to 2, log scale) and a photo picker,
+    in a live Jupyter frontend (returns the widget); elsewhere the static :func:`temperature_figure` at
+    T = 1, 0.38 and 0.1 (returns its ``(figure, rows)``)."""
+    from .frontend import live_frontend
+
+    colorizer = _binned_route(name, colorizer)
+    chosen = _items(items, samples)
+    if not live_frontend():
+        return temperature_figure(name, samples, colorizer=colorizer, items=chosen)
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    from .panel import _figure_as_png
+
+    slider = widgets.FloatLogSlider(value=value, base=10, min=-1.3, max=0.3, step=0.05, description="T",
+                                    readout_format=".2f", continuous_update=False)
+    photo = widgets.Dropdown(options=[(item.get("name", str(i)), i) for i, item in enumerate(chosen)],
+                             description="photo")
+    out = widgets.Output()
+
+    def redraw(*_):
+        out.clear_output(wait=True)
+        with out:
+            display(_figure_as_png(lambda: temperature_figure(
+                name, samples, colorizer=colorizer, items=[chosen[photo.value]], temperatures=(slider.value,))[0]))
+
+    slider.observe(redraw, names="value")
+    photo.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([widgets.HBox([photo, slider]), out])

@@ -22,7 +22,7 @@ from .configs import (DirectConfig, FinetuneConfig, PretrainConfig, StageConfig,
                       make_configs)
 from .direct import direct_stage_name, train_direct
 from .inference import (DirectColorizer, ProgressiveColorizer, find_checkpoint, find_colorizer_checkpoints,
-                        load_colorizer, load_stage)
+                        load_colorizer, load_stage, set_temperature)
 from .loop import (STAGE_NAMES, PairBatches, StageResult, StageRun, TrainingInterrupted, read_losses,
                    resolve_device, test_data, training_data)
 from .pipeline import run_all
@@ -40,6 +40,6 @@ __all__ = [
     "resolve_device", "STAGE_NAMES", "direct_stage_name",
     "save_checkpoint", "load_checkpoint", "CheckpointError", "config_differences",
     "ImagePool", "set_requires_grad", "build_model",
-    "ProgressiveColorizer", "DirectColorizer", "load_stage", "load_colorizer", "find_checkpoint",
+    "ProgressiveColorizer", "DirectColorizer", "load_stage", "load_colorizer", "set_temperature", "find_checkpoint",
     "find_colorizer_checkpoints",
 ]

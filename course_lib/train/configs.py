@@ -19,12 +19,12 @@ from typing import Any
 from torch import nn
 
 from ..losses import LossWeights
-from ..models import FeatureDiscriminator, MPFNet, MPFNetConfig, PatchDiscriminator, UNetBaseline
+from ..models import BinnedMPFNet, FeatureDiscriminator, MPFNet, MPFNetConfig, PatchDiscriminator, UNetBaseline
 from .profiles import Profile
 
 __all__ = [
     "StageConfig", "TranslateConfig", "PretrainConfig", "FinetuneConfig", "DirectConfig", "make_configs",
-    "config_to_dict", "mpfnet_spec", "patch_disc_spec", "feature_disc_spec", "unet_spec", "build_model",
+    "config_to_dict", "mpfnet_spec", "binned_mpfnet_spec", "BINS_FIELDS", "patch_disc_spec", "feature_disc_spec", "unet_spec", "build_model",
     "FEAT_SOURCES", "FEAT_REALS", "DIRECT_MODELS", "PROFILE_RECIPES", "RGB_LOSS_FIELDS", "default_config",
 ]
 
@@ -47,6 +47,14 @@ class StageConfig:
             the direct route; ``course_lib.losses.chroma_loss``). 0 = the paper's loss. Not in the paper.
         colour_match: weight of a colourfulness-matching term added to L_mix wherever RGB is predicted (the same
             places; ``course_lib.losses.colourfulness_loss``). 0 = the paper's loss. Not in the paper.
+        colour_bins: weight of a chroma-bin cross-entropy (``course_lib.colour_bins.bins_loss``, class-rebalanced)
+            beside L_mix wherever RGB is predicted; > 0 gives the colouriser F_G (and the direct route's MPFNet) a
+            chroma-bin head (``course_lib.models.BinnedMPFNet``) whose annealed mean is the finest output's colour,
+            with bins fitted on the training photos. 0 = the paper's network and loss. Not in the paper.
+        bins_temperature: the annealed mean's temperature T (1: the distribution's mean; 0.38: Zhang et al.'s;
+            smaller: nearer the mode, more saturated). Stored in the model spec; changeable after training.
+        bins_step: the bins' grid step in the (Cb, Cr) plane scaled to [-1, 1].
+        bins_rebalance: lambda of the class rebalancing (0.5 as Zhang et al.; 1: no rebalancing).
         betas: Adam betas of every optimizer (CycleGAN's (0.5, 0.999), DESIGN.md section 4).
         augment: random scaling, mirroring, random-size crop and contrast jitter of Section III.A
             (``course_lib.data.PairAugment``), identical on both images of a pair.
@@ -61,6 +69,10 @@ class StageConfig:
     alpha: float = 0.84
     chroma: float = 0.0
     colour_match: float = 0.0
+    colour_bins: float = 0.0
+    bins_temperature: float = 1.0
+    bins_step: float = 0.1
+    bins_rebalance: float = 0.5
     betas: tuple[float, float] = (0.5, 0.999)
     augment: bool = True
 
@@ -129,7 +141,9 @@ class DirectConfig(StageConfig):
 
 #: Loss terms on predicted RGB images: stage 1 predicts none, so make_configs leaves them at 0 there (a stage-1
 #: checkpoint is then the same whatever they are, and can be shared between runs that differ only in them).
-RGB_LOSS_FIELDS = ("chroma", "colour_match")
+RGB_LOSS_FIELDS = ("chroma", "colour_match", "colour_bins")
+#: The chroma-bin head's settings: stage 1 keeps their defaults (make_configs) for the same reason.
+BINS_FIELDS = ("bins_temperature", "bins_step", "bins_rebalance")
 
 #: Stage-config choices that come with a profile (the paper's defaults elsewhere). ``cpu``: the translator gets
 #: a paired L1 term (lambda_paired = 10) besides Eq. (1)'s CycleGAN terms -- "we have both paired NIR-grayscale
@@ -161,7 +175,8 @@ def make_configs(profile: Any = None, **overrides: Any) -> dict[str, StageConfig
         raise ValueError(f"unknown config field(s) {unknown}; known: {sorted(known)}")
     out = {}
     for stage, cls in classes.items():
-        names = {f.name for f in dataclasses.fields(cls)} - (set(RGB_LOSS_FIELDS) if stage == "translate" else set())
+        names = {f.name for f in dataclasses.fields(cls)} - (set(RGB_LOSS_FIELDS) | set(BINS_FIELDS)
+                                                             if stage == "translate" else set())
         out[stage] = cls(**{k: v for k, v in overrides.items() if k in names})
     return out
 
@@ -199,6 +214,16 @@ def check_config(config: StageConfig) -> None:
         raise ValueError(f"chroma: expected a weight >= 0, got {config.chroma}")
     if not float(config.colour_match) >= 0.0:
         raise ValueError(f"colour_match: expected a weight >= 0, got {config.colour_match}")
+    if not float(config.colour_bins) >= 0.0:
+        raise ValueError(f"colour_bins: expected a weight >= 0, got {config.colour_bins}")
+    if not float(config.bins_temperature) > 0.0:
+        raise ValueError(f"bins_temperature: expected a temperature > 0, got {config.bins_temperature}")
+    n = 2 / float(config.bins_step) if float(config.bins_step) > 0 else 0
+    if not (n >= 2 and abs(n - round(n)) < 1e-6):
+        raise ValueError(f"bins_step: expected a grid step with 2 / step an integer >= 2 (e.g. 0.1), "
+                         f"got {config.bins_step}")
+    if not 0.0 <= float(config.bins_rebalance) <= 1.0:
+        raise ValueError(f"bins_rebalance: expected a number in [0, 1], got {config.bins_rebalance}")
     if len(tuple(config.betas)) != 2:
         raise ValueError(f"betas: expected two numbers, got {config.betas!r}")
 
@@ -231,6 +256,15 @@ def mpfnet_spec(in_channels: int, out_channels: int, profile: Profile, config: S
             "config": dataclasses.asdict(arch)}
 
 
+def binned_mpfnet_spec(in_channels: int, profile: Profile, config: StageConfig, n_bins: int,
+                       luma: str = "input") -> dict:
+    """An MPFNet colouriser with a chroma-bin head (``BinnedMPFNet``) at the profile's sizes; ``n_bins``: the
+    number of fitted bins (their centres travel as buffers in the weights)."""
+    spec = mpfnet_spec(in_channels, 3, profile, config)
+    return {"kind": "binned_mpfnet", "in_channels": in_channels, "config": spec["config"], "n_bins": int(n_bins),
+            "step": float(config.bins_step), "temperature": float(config.bins_temperature), "luma": luma}
+
+
 def patch_disc_spec(in_channels: int, profile: Profile, config: TranslateConfig) -> dict:
     width = config.disc_width or 2 * (profile.translator_width or profile.width)
     return {"kind": "patch_disc", "in_channels": in_channels, "width": width, "n_layers": config.disc_layers}
@@ -258,6 +292,9 @@ def build_model(spec: dict) -> nn.Module:
     kind = spec["kind"]
     if kind == "mpfnet":
         return MPFNet(spec["in_channels"], spec["out_channels"], MPFNetConfig(**spec["config"]))
+    if kind == "binned_mpfnet":
+        return BinnedMPFNet(spec["in_channels"], MPFNetConfig(**spec["config"]), n_bins=spec["n_bins"],
+                            step=spec["step"], temperature=spec["temperature"], luma=spec["luma"])
     if kind == "patch_disc":
         return PatchDiscriminator(spec["in_channels"], width=spec["width"], n_layers=spec["n_layers"])
     if kind == "feature_disc":

@@ -7,6 +7,8 @@ test that claim fairly the direct route gets
   pix2pix ``UNetBaseline`` (``model="unet"``), the kind of single-path network the paper's predecessors used;
 * the same loss: the multi-scale L_mix of Eqs. (2)-(3) against the RGB ground truth (a UNet has one output,
   which gets the single-scale ``mix_loss``);
+* the same chroma-bin head when the config asks for one (``colour_bins`` > 0; ``model="mpfnet"`` only), its luma
+  from its own RGB output since its input is NIR (``course_lib.train.bins``);
 * the same data, augmentation, optimizer (Adam, lr 1e-4, betas (0.5, 0.999)) and seed;
 * the same budget, ``profile.direct_steps``: by default as many generator updates as the progressive route's
   colorizer receives (pretrain + finetune steps; see ``profiles.py``).
@@ -22,8 +24,8 @@ from typing import Any, Callable
 
 import torch
 
-from ..losses import multiscale_mix_loss
-from .configs import DIRECT_MODELS, DirectConfig, check_config, default_config, mpfnet_spec, unet_spec
+from .bins import bin_weights, build_colouriser, rgb_objective
+from .configs import DIRECT_MODELS, DirectConfig, check_config, default_config, unet_spec
 from .loop import StageResult, StageRun, autocast, make_scaler, resolve_device
 from .profiles import Profile, get_profile
 
@@ -49,6 +51,9 @@ def train_direct(profile: Profile | str | None = None, out_dir: str | os.PathLik
     from .inference import DirectColorizer
 
     stage = direct_stage_name(model)
+    if model != "mpfnet" and config is not None and config.colour_bins:
+        raise ValueError(f"colour_bins={config.colour_bins}: the chroma-bin head is built on an MPFNet; "
+                         f"train_direct(model={model!r}) has none (use model='mpfnet' or colour_bins=0)")
     profile = get_profile(profile, verbose=not isinstance(profile, Profile))
     config = config if config is not None else default_config("direct", profile)
     check_config(config)
@@ -56,8 +61,11 @@ def train_direct(profile: Profile | str | None = None, out_dir: str | os.PathLik
     run = StageRun(stage, profile, out_dir, config, profile.direct_steps, device, data, data_kind, callback,
                    extra_config={"model": model}, keep=("net",))
 
-    spec = mpfnet_spec(1, 3, profile, config) if model == "mpfnet" else unet_spec(1, 3, profile, config)
-    net = run.build("net", spec)
+    if model == "mpfnet":   # its luma from its own RGB output when it has a bin head: its input is NIR, not gray
+        net = build_colouriser(run, "net", 1, profile, config, luma="regression")
+    else:
+        net = run.build("net", unet_spec(1, 3, profile, config))
+    binned = bin_weights(net, config)
     opt = torch.optim.Adam(net.parameters(), lr=profile.stage_lr("direct"), betas=tuple(config.betas))
     scaler = make_scaler(profile, device)
     run.track(models={"net": net}, optimizers={"net": opt}, scaler=scaler, lr=profile.stage_lr("direct"))
@@ -74,13 +82,12 @@ def train_direct(profile: Profile | str | None = None, out_dir: str | os.PathLik
         for step in run.steps():
             batch = run.batch(step)
             with autocast(device, profile.amp):
-                output = net(batch["nir"])
-            outputs = [p.float() for p in output] if isinstance(output, (list, tuple)) else output.float()
-            loss = multiscale_mix_loss(outputs, batch["rgb"], alpha=config.alpha, chroma=config.chroma,
-                                       colour_match=config.colour_match)
+                output, info = net(batch["nir"], return_features=True) if binned else (net(batch["nir"]), None)
+            outputs = list(output) if isinstance(output, (list, tuple)) else [output]   # the UNet: one scale
+            loss, parts = rgb_objective(outputs, info, batch["rgb"], config, binned)
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(opt)
             scaler.update()
-            run.end_step(step, {"mix": loss}, samples=samples)
+            run.end_step(step, parts if binned is None else {**parts, "total": loss}, samples=samples)
     return run.result(colorizer=DirectColorizer(net).eval())

@@ -24,7 +24,7 @@ from .configs import build_model
 from .loop import STAGE_NAMES
 
 __all__ = ["ProgressiveColorizer", "DirectColorizer", "load_stage", "load_colorizer", "find_checkpoint",
-           "find_colorizer_checkpoints"]
+           "find_colorizer_checkpoints", "set_temperature"]
 
 
 def _finest(output):
@@ -89,6 +89,21 @@ class DirectColorizer(nn.Module):
         batch, single = _as_batch(nir, _device_of(self))
         rgb = self.forward(batch).float().cpu()
         return rgb[0] if single else rgb
+
+
+def set_temperature(colorizer: nn.Module, temperature: float) -> nn.Module:
+    """Give every chroma-bin head in ``colorizer`` (``course_lib.models.BinnedMPFNet``, trained with
+    ``colour_bins`` > 0) the annealed-mean ``temperature`` (1: the bins' mean colour; lower: nearer the most
+    likely colour, more saturated). Returns ``colorizer``; ValueError if it has no such head."""
+    from ..models import BinnedMPFNet
+
+    heads = [m for m in colorizer.modules() if isinstance(m, BinnedMPFNet)]
+    if not heads:
+        raise ValueError("temperature: this colorizer has no chroma-bin head (it was trained without colour_bins); "
+                         "its colours are regressed, there is no distribution to sharpen")
+    for head in heads:
+        head.temperature = temperature
+    return colorizer
 
 
 def find_checkpoint(out_dir: str | os.PathLike, stage: str) -> Path:

@@ -24,6 +24,11 @@ Choices the paper leaves open (DESIGN.md sections 3-4):
 * Fresh Adam optimizers (the pretrained stages' optimizer states are not carried over): one for the three
   generators (G_N2G, G_G2N, F_G), one for the three discriminators, at ``Profile.finetune_lr`` (default: the
   profile's ``lr``).
+* With ``colour_bins`` > 0 (not in the paper) F_G is stage 2's :class:`~course_lib.models.BinnedMPFNet` (stage 2
+  must have trained it so, with the same ``bins_step``), its luma the translated gray it is given, and L_pf is
+  L_mix on its regression outputs plus ``colour_bins`` x the bins' cross-entropy against the pair's photo
+  (``course_lib.train.bins``); the bins themselves stay those fitted in stage 2. D_G^feat's ``"outputs"`` are
+  F_G's outputs as returned, the finest decoded from the bins.
 * Steps: the paper does not say; the profiles use half the pre-training steps, ``cpu`` a quarter
   (``Profile.finetune_share``, see ``profiles.py``).
 """
@@ -40,7 +45,8 @@ import torch
 import torch.nn.functional as F
 
 from ..data import to_gray
-from ..losses import discriminator_loss, lsgan_loss, multiscale_mix_loss, resize_target
+from ..losses import discriminator_loss, lsgan_loss, resize_target
+from .bins import bin_weights, rgb_objective
 from .checkpoint import CheckpointError, config_differences, load_checkpoint
 from .configs import FinetuneConfig, check_config, default_config, feature_disc_spec
 from .gan import frozen_norm_statistics, image_discriminator_loss, translator_objective
@@ -96,6 +102,18 @@ def _load_pretrained(out_dir: Path, stage: str, profile: Profile, config: Finetu
         print(f"[finetune] note: {path} is at step {ckpt['step']} of {ckpt['total_steps']} (unfinished); "
               "starting from it anyway")
     return ckpt
+
+
+def _check_bins(spec: dict, config: FinetuneConfig, path: Path) -> None:
+    """Stage 3 with ``colour_bins`` needs stage 2's F_G to have the bin head (same grid step), and without it not."""
+    has_head = spec.get("kind") == "binned_mpfnet"
+    if has_head != bool(config.colour_bins):
+        raise CheckpointError(
+            f"checkpoint {path}: its F_G {'has' if has_head else 'has no'} chroma-bin head, but this finetune run "
+            f"has colour_bins={config.colour_bins}: train stage 2 with the same colour_bins setting (0 or > 0)")
+    if has_head and abs(float(spec["step"]) - float(config.bins_step)) > 1e-9:
+        raise CheckpointError(f"checkpoint {path}: its F_G's bins have grid step {spec['step']:g}, this finetune "
+                              f"run bins_step={config.bins_step:g}: use the same step")
 
 
 def weights_fingerprint(ckpt: dict, names: tuple[str, ...]) -> str:
@@ -157,7 +175,11 @@ def finetune(profile: Profile | str | None = None, out_dir: str | os.PathLike = 
     for name in ("g_n2g", "g_g2n", "d_n", "d_g"):
         nets[name] = run.build(name, translated["model_specs"][name])
         nets[name].load_state_dict(translated["models"][name])
-    nets["f_g"] = run.build("f_g", pretrained["model_specs"]["f_g"])
+    f_g_spec = dict(pretrained["model_specs"]["f_g"])
+    _check_bins(f_g_spec, config, out_dir / "pretrain" / "checkpoint.pt")
+    if f_g_spec["kind"] == "binned_mpfnet":   # an inference setting: this stage's (recorded in its checkpoint)
+        f_g_spec["temperature"] = float(config.bins_temperature)
+    nets["f_g"] = run.build("f_g", f_g_spec)
     nets["f_g"].load_state_dict(pretrained["models"]["f_g"])
     g_n2g, g_g2n, f_g, d_n, d_g = (nets[k] for k in ("g_n2g", "g_g2n", "f_g", "d_n", "d_g"))
     discriminators = [d_n, d_g]
@@ -176,7 +198,8 @@ def finetune(profile: Profile | str | None = None, out_dir: str | os.PathLike = 
               lr=lr)   # a stage resumed or continued at another Profile.finetune_lr takes the new rate
     run.resume()
     w, amp, feat = config.weights, profile.amp, config.feat_source
-    want_features = config.use_feat_disc and feat == "features"
+    binned = bin_weights(f_g, config)
+    want_features = (config.use_feat_disc and feat == "features") or binned is not None
     fixed = run.pair_batches(0).fixed(4, device)
 
     def samples() -> dict:
@@ -202,11 +225,11 @@ def finetune(profile: Profile | str | None = None, out_dir: str | os.PathLike = 
                 if config.use_feat_disc:
                     feat_fake = feature_disc_input(predictions, info, feat)
                     score_feat_fake = d_feat(feat_fake)
-            loss_pf = multiscale_mix_loss([p.float() for p in predictions], rgb, alpha=config.alpha,
-                                          chroma=config.chroma,
-                                          colour_match=config.colour_match)  # Eq. (3)
+            loss_pf, parts = rgb_objective(predictions, info, rgb, config, binned)   # Eq. (3) (+ the bins)
             loss = loss_pf + w.lambda_tran * loss_tran
             losses = {"pf": loss_pf, "tran": loss_tran}
+            if binned is not None:
+                losses["bins"] = parts["bins"]
             if config.use_feat_disc:
                 loss_feat = lsgan_loss(score_feat_fake.float(), True)                          # Eq. (4), G side
                 loss = loss + w.lambda_feat * loss_feat
