@@ -52,7 +52,8 @@ from typing import Any, Mapping
 import torch
 
 __all__ = [
-    "export_pretrained", "register_pretrained", "load_pretrained", "pretrained_info", "read_registry",
+    "export_pretrained", "register_pretrained", "load_pretrained", "pretrained_info", "route_checkpoint",
+    "read_registry",
     "registry_path", "PretrainedChecksumError", "PRETRAINED_FORMAT", "ROUTES", "REGISTRY_FILE",
 ]
 
@@ -362,3 +363,26 @@ def pretrained_info(name: str = "vcip2020", path: str | os.PathLike | None = Non
         routes[route] = {k: v for k, v in stored.items() if k != "models"}
     return {**entry, "name": name, "path": str(file), "format": obj.get("format"),
             "course_lib_version": obj.get("course_lib_version"), "extra": obj.get("extra", {}), "routes": routes}
+
+
+def route_checkpoint(name: str, route: str, path: str | os.PathLike | None = None, *,
+                     registry: str | os.PathLike | None = None) -> dict:
+    """One route of the weights ``name`` as a finished, weights-only training checkpoint (the stage's networks in
+    float32, their specs, the stage's config and profile), which :func:`course_lib.train.save_checkpoint` can
+    write as ``<run>/<stage>/checkpoint.pt``: to ship a new file that carries one route of an older one over
+    unchanged (``tools/ship_weights.py --direct-from``). Raises as :func:`load_pretrained`."""
+    from .train.checkpoint import CHECKPOINT_FORMAT
+
+    if route not in ROUTES:
+        raise ValueError(f"route: expected one of {list(ROUTES)}, got {route!r}")
+    _, obj, file = _verified(name, path, registry)
+    stored = obj.get("routes", {}).get(route)
+    if stored is None:
+        raise ValueError(f"pretrained weights {name!r}: {file} holds no {route!r} route")
+    return {"format": CHECKPOINT_FORMAT, "stage": stored["stage"], "step": stored["step"],
+            "total_steps": stored["total_steps"], "finished": stored["finished"], "weights_only": True,
+            "config": stored["config"], "profile": stored["profile"], "model_specs": stored["model_specs"],
+            "models": {n: {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+                       for n, state in stored["models"].items()},
+            "optimizers": {}, "scaler": {}, "pools": {}, "sampler": {}, "rng": {},
+            "meta": {"from_pretrained": name}}

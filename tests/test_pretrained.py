@@ -422,6 +422,18 @@ def test_ship_weights_takes_the_direct_route_from_another_run(run_dir, tmp_path,
     assert torch.allclose(shipped["direct"], direct_other, atol=2e-2)          # float16 weights
     assert not torch.allclose(shipped["direct"], direct_run, atol=2e-2)
     assert torch.allclose(shipped["progressive"], progressive_run, atol=2e-2)
+    # --direct-from: a new file whose direct route is the registered file's, weight for weight
+    assert ship.main(["--run", str(run_dir), "--direct-from", "mixed", "--root", str(root), "--name", "again"]) == 0
+    entry = read_registry(temp_registry)["again"]
+    assert "direct route from the registered weights 'mixed'" in entry["trained_with"]
+    stored = {n: pretrained.route_checkpoint(n, "direct") for n in ("mixed", "again")}
+    for key, tensor in stored["mixed"]["models"]["net"].items():
+        assert torch.equal(stored["again"]["models"]["net"][key], tensor), key
+    assert stored["again"]["model_specs"] == stored["mixed"]["model_specs"]
+    before = read_registry(temp_registry)["mixed"]["scores"]["direct"]   # measured on its float32 weights
+    assert entry["scores"]["direct"]["psnr"] == pytest.approx(before["psnr"], abs=0.01)
+    with pytest.raises(SystemExit):
+        ship.main(["--run", str(run_dir), "--direct-from", "mixed", "--direct-run", str(other), "--root", str(root)])
 
 
 def test_export_writes_the_current_layout_and_refuses_weights_that_do_not_fit(run_dir, tmp_path):

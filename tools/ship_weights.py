@@ -7,7 +7,9 @@
     # -> course_lib/weights/
 
 The direct route can come from another run folder (``--direct-run``), e.g. one trained with the progressive
-route's CPU-seconds (``vcip_cpu.py --routes direct --direct-budget seconds``).
+route's CPU-seconds (``vcip_cpu.py --routes direct --direct-budget seconds``), or from registered weights
+(``--direct-from vcip2020``: the shipped file's direct route carried over unchanged, e.g. when only the
+progressive route was retrained).
 
 Evaluates both routes of the run (progressive: finetune/, direct: direct/) on the 18 VCIP 2020 validation pairs at
 256 px (PSNR / SSIM / AE / colourfulness), writes the generators in float16 with
@@ -36,11 +38,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", required=True, help="VCIP 2020 folder (for the validation scores)")
     parser.add_argument("--direct-run", default=None,
                         help="run folder whose direct/ checkpoint gives the direct route (default: --run)")
+    parser.add_argument("--direct-from", default=None, metavar="NAME",
+                        help="take the direct route from the registered weights NAME (unchanged) instead")
     parser.add_argument("--name", default="vcip2020")
     parser.add_argument("--trained-with", default=None, help="the command that trained the run (for the record)")
     args = parser.parse_args(argv)
+    if args.direct_run and args.direct_from:
+        parser.error("--direct-run and --direct-from: give at most one")
     run, root = Path(args.run), Path(args.root)
     direct_run = Path(args.direct_run) if args.direct_run else run
+    carried = tempfile.TemporaryDirectory()
+    if args.direct_from:   # the registered file's direct route as a run folder's direct/ checkpoint
+        from course_lib.pretrained import route_checkpoint
+        from course_lib.train import save_checkpoint
+
+        direct_run = Path(carried.name) / f"{args.direct_from}-direct"
+        save_checkpoint(direct_run / "direct" / "checkpoint.pt", route_checkpoint(args.direct_from, "direct"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Validation/test_options.py
         val, train = VCIP2020(root, "val"), VCIP2020(root, "train")
@@ -56,8 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     mean = reference_predictors(train)["mean training colour"].mean
     profile = load_checkpoint(run / "finetune" / "checkpoint.pt")["profile"]
     trained_with = args.trained_with or (f"python benchmarks/vcip_cpu.py --root DATA --profile {profile['name']} "
-                                         f"(run folder {run.name}" + (f", direct route from {direct_run.name}"
-                                                                      if direct_run != run else "") + ")")
+                                         f"(run folder {run.name}" + (
+                                             f", direct route from the registered weights {args.direct_from!r}"
+                                             if args.direct_from else f", direct route from {direct_run.name}"
+                                             if direct_run != run else "") + ")")
     extra = {"trained_with": trained_with, "scores": scores, "mean_training_colour": mean.tolist(),
              "data": "VCIP 2020 training pairs (372), validation scores on its 18 validation pairs at 256 px"}
     description = (f"MPFNet (width {profile['width']}, depth {profile['depth']}) trained on the 372 VCIP 2020 "
@@ -72,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         file = Path(tmp) / f"{args.name}.pt"
         export_pretrained(source, file, args.name, extra=extra)
         entry = register_pretrained(args.name, file, description, trained_with, scores)
+    carried.cleanup()
     print(f"registered {args.name}: {entry}")
     return 0
 
