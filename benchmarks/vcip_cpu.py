@@ -22,6 +22,9 @@ What it records per seed (``runs/vcip_cpu/<profile>-f<fraction>-s<seed>/``, resu
 * colourfulness (Hasler & Süsstrunk) of the outputs against the ground truth's;
 * the translator's gray against the true gray of each pair (PSNR, correlation) after stage 1 and after stage 3,
   next to the NIR image itself taken as the gray;
+* with ``--config colour_bins=W`` (F_G with a chroma-bin head), the progressive route also read at the
+  annealed-mean temperatures ``READ_TEMPERATURES`` (``progressive_at_temperature``; the row's own scores are at the
+  temperature it was trained with, ``bins_temperature``);
 * the colouriser F_G on the *true* grays (an oracle for stage 2: what the progressive route could reach with a
   perfect translator), and the progressive route before fine-tuning (G_N2G of stage 1 + F_G of stage 2);
 * learning curves: validation PSNR against steps and CPU-seconds, each stage paused at ``--points`` evenly spaced
@@ -55,6 +58,7 @@ import torch
 
 from course_lib.data import VCIP2020, to_gray
 from course_lib.metrics import colourfulness, evaluate, psnr_per_image, reference_predictors
+from course_lib.models import BinnedMPFNet
 from course_lib.train import finetune, get_profile, measure_step_seconds, pretrain, train_direct, translate
 from course_lib.train.inference import DirectColorizer, ProgressiveColorizer
 
@@ -114,6 +118,25 @@ class Held:
             out = torch.cat([colorizer(self.nir[i:i + 6]) for i in range(0, len(self.nir), 6)])
         return {"psnr": s["psnr"][0], "ssim": s["ssim"][0], "ae": s["ae"][0],
                 "colourfulness": float(colourfulness(out).mean())}
+
+
+    def temperature_scores(self, colorizer) -> dict[str, dict]:
+        """A progressive route whose F_G has a chroma-bin head, read at each of :data:`READ_TEMPERATURES` (the
+        trained temperature is restored): ``{"T=1": scores, ...}``."""
+        trained = colorizer.f_g.temperature
+        try:
+            out = {}
+            for t in READ_TEMPERATURES:
+                colorizer.f_g.temperature = t
+                out[f"T={t:g}"] = self.scores(colorizer, f"progressive T={t:g}")
+            return out
+        finally:
+            colorizer.f_g.temperature = trained
+
+
+#: The temperatures a progressive route with a chroma-bin head (``--config colour_bins=...``) is also read at,
+#: besides the one it was trained with (reading only: no training depends on them).
+READ_TEMPERATURES = (1.0, 0.38, 0.1)
 
 
 class _Pause(KeyboardInterrupt):
@@ -275,6 +298,9 @@ def run_seed(root: Path, profile, seed: int, fraction: float, points: int, runs:
         profile.finetune_steps, points, out,
         lambda m: {"psnr": held.scores(ProgressiveColorizer(m["g_n2g"], m["f_g"]).eval(), "progressive")["psnr"]})
     row["progressive"] = held.scores(fin.colorizer, "progressive")
+    if isinstance(fin.colorizer.f_g, BinnedMPFNet):   # colour_bins: the same route read at other temperatures
+        row["bins_temperature"] = fin.colorizer.f_g.temperature
+        row["progressive_at_temperature"] = held.temperature_scores(fin.colorizer)
     with torch.no_grad():
         row["translator_after_stage3"] = held.gray_stats(torch.cat([fin.colorizer.translate(held.nir[i:i + 6])
                                                                      for i in range(0, len(held.nir), 6)]))

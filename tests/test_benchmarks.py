@@ -333,10 +333,17 @@ def test_vcip_cpu_switch_trains_the_ablated_network_and_reports_it_beside_the_fu
     bad = run("--config", "colourfulness=1")
     assert bad.returncode != 0 and "unknown config field(s) ['colourfulness']" in bad.stderr
     for extra in ([], ["--routes", "progressive", "--switch", "sccm=False"],
-                  ["--config", "colour_match=2"]):
+                  ["--config", "colour_match=2"], ["--routes", "progressive", "--config", "colour_bins=1",
+                                                   "--config", "bins_temperature=0.5"]):
         done = run(*extra)
         assert done.returncode == 0, done.stderr[-3000:]
-    full, ablated, matched = [json.loads(line) for line in (out / "rows.jsonl").read_text().splitlines()]
+    full, ablated, matched, binned = [json.loads(line) for line in (out / "rows.jsonl").read_text().splitlines()]
+    # --config colour_bins: F_G has a bin head; the route is also read at other temperatures, its own row at 0.5
+    assert binned["bins_temperature"] == 0.5 and "colour_bins=1" in binned["run_dir"]
+    assert set(binned["progressive_at_temperature"]) == {"T=1", "T=0.38", "T=0.1"}
+    assert binned["progressive_at_temperature"]["T=1"]["psnr"] != binned["progressive"]["psnr"]
+    assert load_stage(Path(binned["run_dir"]), "finetune")["f_g"].temperature == 0.5
+    assert "progressive_at_temperature" not in full
     # --config sets a training-config field in every stage that has it, and names it in the run folder
     assert matched["variant"].startswith("colour_match=2") and "colour_match=2" in matched["run_dir"]
     for stage in ("pretrain", "finetune", "direct"):
