@@ -119,7 +119,6 @@ class Held:
         return {"psnr": s["psnr"][0], "ssim": s["ssim"][0], "ae": s["ae"][0],
                 "colourfulness": float(colourfulness(out).mean())}
 
-
     def temperature_scores(self, colorizer) -> dict[str, dict]:
         """A progressive route whose F_G has a chroma-bin head, read at each of :data:`READ_TEMPERATURES` (the
         trained temperature is restored): ``{"T=1": scores, ...}``."""

@@ -278,3 +278,12 @@ def test_temperature_figure_reads_one_route_at_several_temperatures_and_restores
     plt.close(fig)
     with pytest.raises(ValueError, match="chroma-bin head"):
         temperature_figure(colorizer=load_colorizer(plain_run), items=items)
+
+
+def test_temperature_figure_names_the_shipped_weights_when_they_have_no_head(monkeypatch, plain_run):
+    from course_lib import pretrained
+    from course_lib.course.showcase import temperature_figure
+
+    monkeypatch.setattr(pretrained, "load_pretrained", lambda name, route: load_colorizer(plain_run))
+    with pytest.raises(ValueError, match="the weights 'vcip2020' has none"):
+        temperature_figure()

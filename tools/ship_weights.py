@@ -47,12 +47,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--direct-run and --direct-from: give at most one")
     run, root = Path(args.run), Path(args.root)
     direct_run = Path(args.direct_run) if args.direct_run else run
-    carried = tempfile.TemporaryDirectory()
+    tmp = tempfile.TemporaryDirectory()
     if args.direct_from:   # the registered file's direct route as a run folder's direct/ checkpoint
         from course_lib.pretrained import route_checkpoint
         from course_lib.train import save_checkpoint
 
-        direct_run = Path(carried.name) / f"{args.direct_from}-direct"
+        direct_run = Path(tmp.name) / f"{args.direct_from}-direct"
         save_checkpoint(direct_run / "direct" / "checkpoint.pt", route_checkpoint(args.direct_from, "direct"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Validation/test_options.py
@@ -77,17 +77,16 @@ def main(argv: list[str] | None = None) -> int:
              "data": "VCIP 2020 training pairs (372), validation scores on its 18 validation pairs at 256 px"}
     description = (f"MPFNet (width {profile['width']}, depth {profile['depth']}) trained on the 372 VCIP 2020 "
                    f"training pairs in the `{profile['name']}` profile on a CPU: progressive and direct routes")
-    with tempfile.TemporaryDirectory() as tmp:
+    with tmp as scratch:
         source = run
         if direct_run != run:   # one folder holding both routes' stage folders, as export_pretrained reads them
-            source = Path(tmp) / "run"
+            source = Path(scratch) / "run"
             source.mkdir()
             (source / "finetune").symlink_to((run / "finetune").resolve(), target_is_directory=True)
             (source / "direct").symlink_to((direct_run / "direct").resolve(), target_is_directory=True)
-        file = Path(tmp) / f"{args.name}.pt"
+        file = Path(scratch) / f"{args.name}.pt"
         export_pretrained(source, file, args.name, extra=extra)
         entry = register_pretrained(args.name, file, description, trained_with, scores)
-    carried.cleanup()
     print(f"registered {args.name}: {entry}")
     return 0
 

@@ -270,14 +270,14 @@ def _binned_route(name: str, colorizer: Any) -> Any:
     weights when its F_G has no chroma-bin head."""
     from ..models import BinnedMPFNet
 
-    if colorizer is None:
+    shipped = colorizer is None
+    if shipped:
         from ..pretrained import load_pretrained
 
         colorizer = load_pretrained(name, route="progressive")
     if not isinstance(getattr(colorizer, "f_g", None), BinnedMPFNet):
         raise ValueError(f"colorizer: expected a progressive route whose F_G has a chroma-bin head (trained with "
-                         f"colour_bins > 0); {'the weights ' + repr(name) if colorizer is None else 'this one'} "
-                         "has none")
+                         f"colour_bins > 0); {'the weights ' + repr(name) if shipped else 'this one'} has none")
     return colorizer
 
 

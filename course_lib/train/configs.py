@@ -24,7 +24,8 @@ from .profiles import Profile
 
 __all__ = [
     "StageConfig", "TranslateConfig", "PretrainConfig", "FinetuneConfig", "DirectConfig", "make_configs",
-    "config_to_dict", "mpfnet_spec", "binned_mpfnet_spec", "BINS_FIELDS", "patch_disc_spec", "feature_disc_spec", "unet_spec", "build_model",
+    "config_to_dict", "mpfnet_spec", "binned_mpfnet_spec", "BINS_FIELDS", "patch_disc_spec", "feature_disc_spec",
+    "unet_spec", "build_model",
     "FEAT_SOURCES", "FEAT_REALS", "DIRECT_MODELS", "PROFILE_RECIPES", "RGB_LOSS_FIELDS", "default_config",
 ]
 
