@@ -112,6 +112,9 @@ def _add_training(p: argparse.ArgumentParser) -> None:
                         "whose annealed mean colours the output (default 0: the paper's network)")
     b.add_argument("--bins-temperature", type=float, default=1.0, metavar="T",
                    help="the annealed mean's temperature (1: the mean; 0.38: Zhang et al.'s; default 1)")
+    b.add_argument("--bins-stride", type=int, default=1, metavar="S",
+                   help="score the bins on S x S blocks and upsample the colour (4: Zhang et al.'s quarter "
+                        "resolution, about S^2 times cheaper; default 1: every pixel)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -296,7 +299,8 @@ def _configs(args) -> dict:
     profile = get_profile(getattr(args, "profile", None), verbose=False)  # its recipe (PROFILE_RECIPES) applies
     return make_configs(profile, seed=args.seed, attention=args.attention, norm=args.norm, scales=args.scales,
                         sccm=not args.no_sccm, use_feat_disc=not args.no_feat_disc, feat_source=args.feat_source,
-                        colour_bins=args.colour_bins, bins_temperature=args.bins_temperature)
+                        colour_bins=args.colour_bins, bins_temperature=args.bins_temperature,
+                        bins_stride=args.bins_stride)
 
 
 def _data_kind(args) -> str:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from course_lib.colour_bins import ChromaBins, annealed_mean, rgb_to_chroma, ycbcr_to_rgb
+from course_lib.colour_bins import ChromaBins, annealed_mean, bins_loss, rgb_to_chroma, ycbcr_to_rgb
 from course_lib.data import to_gray
 from course_lib.models import BinnedMPFNet, MPFNetConfig
+from course_lib.models.binned import block_mean
 from course_lib.pretrained import export_pretrained, load_pretrained, register_pretrained
 from course_lib.train import (PROFILES, CheckpointError, build_model, finetune, load_colorizer, load_stage,
                               make_configs, pretrain, read_losses, run_all, train_direct)
@@ -78,6 +79,56 @@ def test_lowering_the_temperature_saturates_the_colour():
     assert saturation[2] == pytest.approx(0.5, abs=0.01)   # T = 0.1: nearly the mode itself
 
 
+def test_block_mean_averages_each_block_and_repeats_the_last_row_and_column_of_a_ragged_edge():
+    x = torch.arange(30.0).reshape(1, 1, 5, 6)
+    out = block_mean(x, 4)
+    assert out.shape == (1, 1, 2, 2)
+    assert out[0, 0, 0, 0] == x[0, 0, :4, :4].mean()
+    # the right block holds columns 4, 5 and two copies of column 5; the bottom one row 4 four times
+    assert out[0, 0, 0, 1] == torch.cat([x[0, 0, :4, 4:], x[0, 0, :4, 5:], x[0, 0, :4, 5:]], dim=1).mean()
+    assert out[0, 0, 1, 0] == x[0, 0, 4, :4].mean()
+    assert block_mean(x, 1) is x
+
+
+def test_a_strided_head_scores_blocks_and_upsamples_their_colour_keeping_the_gray():
+    """Stride 4: logits on 4 x 4 block means of the finest features, the annealed mean upsampled bilinearly to
+    every pixel, computed here again from the head's own layers; the luma is still the input, pixel for pixel."""
+    torch.manual_seed(1)
+    net = BinnedMPFNet(1, SMALL, n_bins=6, step=0.1, temperature=0.5, stride=4).eval()
+    net.set_bins(_bins())
+    gray = (torch.rand(2, 1, 26, 38) - 0.5) * 0.4           # not a multiple of 4: ragged blocks at the edges
+    with torch.no_grad():
+        outputs, info = net(gray, return_features=True)
+        features = info["features"][-1]
+        padded = torch.nn.functional.pad(features, (0, 2, 0, 2), mode="replicate")
+        logits = net.head(torch.nn.functional.avg_pool2d(padded, 4))
+    assert info["logits"].shape == (2, 6, 7, 10)
+    torch.testing.assert_close(info["logits"], logits)
+    chroma = torch.nn.functional.interpolate(_bins().decode(logits, 0.5), size=(28, 40), mode="bilinear",
+                                             align_corners=False)[..., :26, :38]
+    torch.testing.assert_close(rgb_to_chroma(outputs[-1]), chroma, atol=1e-5, rtol=0)
+    torch.testing.assert_close(to_gray(outputs[-1]), gray, atol=1e-5, rtol=0)
+    assert net.multiple == net.net.multiple
+
+
+def test_a_strided_heads_cross_entropy_is_against_the_block_mean_colour():
+    torch.manual_seed(2)
+    net = BinnedMPFNet(1, SMALL, n_bins=6, step=0.1, stride=4)
+    net.set_bins(_bins())
+    config = make_configs(colour_bins=1.0, bins_stride=4)["pretrain"]
+    binned = bin_weights(net, config)
+    assert binned["stride"] == 4
+    rgb = (torch.rand(2, 3, 48, 48) - 0.5) * 0.6
+    outputs, info = net(to_gray(rgb), return_features=True)
+    _, parts = rgb_objective(outputs, info, rgb, config, binned)
+    target = _bins().soft_encode(torch.nn.functional.avg_pool2d(rgb_to_chroma(rgb), 4))
+    expected = bins_loss(info["logits"], target, binned["weights"])
+    torch.testing.assert_close(parts["bins"], expected)
+    parts["bins"].backward()                                  # through the pooled features to every scale
+    assert net.head.weight.grad.abs().sum() > 0
+    assert next(net.net.febs[0].parameters()).grad.abs().sum() > 0
+
+
 def test_bad_arguments_are_refused_with_their_name():
     with pytest.raises(ValueError, match="luma"):
         BinnedMPFNet(3, SMALL, n_bins=4, luma="input")
@@ -87,8 +138,11 @@ def test_bad_arguments_are_refused_with_their_name():
         _net().temperature = 0
     with pytest.raises(ValueError, match="bins"):
         BinnedMPFNet(1, SMALL, n_bins=5).set_bins(_bins(6))
+    for stride in (0, 2.0, True):
+        with pytest.raises(ValueError, match="stride"):
+            BinnedMPFNet(1, SMALL, n_bins=4, stride=stride)
     for field, value in (("bins_step", 0.3), ("bins_temperature", 0.0), ("colour_bins", -1.0),
-                         ("bins_rebalance", 2.0)):
+                         ("bins_rebalance", 2.0), ("bins_stride", 0), ("bins_stride", 1.5)):
         with pytest.raises(ValueError, match=field):
             check_config(make_configs(**{field: value})["pretrain"])
     with pytest.raises(ValueError, match="colour_bins"):   # stage 1 predicts no colour
@@ -144,6 +198,10 @@ def test_spec_rebuilds_the_network_and_the_state_dict_carries_the_bins():
                               n_bins=6)
     rebuilt = build_model(spec)
     assert isinstance(rebuilt, BinnedMPFNet) and rebuilt.temperature == 0.38 and rebuilt.luma == "input"
+    assert spec["stride"] == 1 and rebuilt.stride == 1
+    assert build_model({k: v for k, v in spec.items() if k != "stride"}).stride == 1   # files written before it
+    strided = binned_mpfnet_spec(1, TINY, make_configs(bins_stride=4)["pretrain"], n_bins=6)
+    assert build_model(strided).stride == 4
     rebuilt.load_state_dict(net.state_dict())
     torch.testing.assert_close(rebuilt.centres, _bins().centres)
     gray = torch.rand(1, 1, 24, 24) * 2 - 1
@@ -194,6 +252,24 @@ def test_finetune_refuses_a_colour_bins_setting_other_than_stage_2s(binned_run, 
         finetune(TINY, tmp_path, None, make_configs(TINY)["finetune"], device="cpu")
     with pytest.raises(CheckpointError, match="grid step"):
         finetune(TINY, tmp_path, None, make_configs(TINY, colour_bins=1.0, bins_step=0.2)["finetune"], device="cpu")
+    with pytest.raises(CheckpointError, match="bins_stride=4"):
+        finetune(TINY, tmp_path, None, make_configs(TINY, colour_bins=1.0, bins_stride=4)["finetune"], device="cpu")
+
+
+def test_a_strided_head_trains_through_stages_2_and_3_and_colourises_any_size(binned_run, tmp_path):
+    import shutil
+
+    shutil.copytree(binned_run / "translate", tmp_path / "translate")
+    configs = make_configs(TINY, colour_bins=1.0, bins_stride=4)
+    pretrain(TINY, tmp_path, None, configs["pretrain"], device="cpu")
+    finetune(TINY, tmp_path, None, configs["finetune"], device="cpu")
+    assert load_stage(tmp_path, "finetune")["f_g"].stride == 4
+    assert all(v > 0 for v in read_losses(tmp_path / "finetune" / "losses.csv")["bins"])
+    nir = torch.rand(1, 1, 37, 53) * 2 - 1
+    rgb, gray = load_colorizer(tmp_path).colorize(nir, return_gray=True)
+    assert rgb.shape == (1, 3, 37, 53)
+    inside = (rgb.abs() < 0.999).all(dim=1, keepdim=True)
+    assert torch.allclose(to_gray(rgb)[inside], gray[inside], atol=1e-5)
 
 
 def test_direct_unet_has_no_bin_head(tmp_path):
@@ -287,3 +363,13 @@ def test_temperature_figure_names_the_shipped_weights_when_they_have_no_head(mon
     monkeypatch.setattr(pretrained, "load_pretrained", lambda name, route: load_colorizer(plain_run))
     with pytest.raises(ValueError, match="the weights 'vcip2020' has none"):
         temperature_figure()
+
+
+def test_train_cli_passes_the_head_stride_to_every_rgb_stage_and_not_to_stage_1():
+    from course_lib.cli import _configs, build_parser
+
+    args = build_parser().parse_args(["train", "--stage", "all", "--profile", "smoke", "--out", "x",
+                                      "--colour-bins", "1", "--bins-stride", "4"])
+    configs = _configs(args)
+    assert [configs[s].bins_stride for s in ("pretrain", "finetune", "direct")] == [4, 4, 4]
+    assert configs["translate"].bins_stride == 1

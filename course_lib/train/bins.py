@@ -16,6 +16,7 @@ from torch import nn
 from ..colour_bins import ChromaBins, bins_loss, rgb_to_chroma
 from ..losses import multiscale_mix_loss
 from ..models import BinnedMPFNet
+from ..models.binned import block_mean
 from .configs import StageConfig, binned_mpfnet_spec, mpfnet_spec
 
 __all__ = ["fit_bins", "build_colouriser", "bin_weights", "rgb_objective"]
@@ -42,18 +43,20 @@ def bin_weights(net: nn.Module, config: StageConfig) -> dict | None:
     if not isinstance(net, BinnedMPFNet):
         return None
     bins = net.bins()
-    return {"bins": bins, "weights": bins.rebalance(config.bins_rebalance)}
+    return {"bins": bins, "weights": bins.rebalance(config.bins_rebalance), "stride": net.stride}
 
 
 def rgb_objective(outputs: list[torch.Tensor], info: dict | None, rgb: torch.Tensor, config: StageConfig,
                   binned: dict | None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """L_mix at every scale (on the regression outputs of a binned network), plus ``config.colour_bins`` x the
-    bins' cross-entropy when ``binned`` (from :func:`bin_weights`). Returns (loss, its parts by name)."""
+    bins' cross-entropy when ``binned`` (from :func:`bin_weights`; a head of stride s is scored against the
+    photo's chroma averaged over s x s blocks). Returns (loss, its parts by name)."""
     regression = info["regression"] if binned is not None else outputs
     mix = multiscale_mix_loss([p.float() for p in regression], rgb, alpha=config.alpha, chroma=config.chroma,
                               colour_match=config.colour_match)
     if binned is None:
         return mix, {"mix": mix}
-    target = binned["bins"].soft_encode(rgb_to_chroma(rgb.float()))
+    # a head of stride s scores s x s blocks: their mean chroma is the target
+    target = binned["bins"].soft_encode(block_mean(rgb_to_chroma(rgb.float()), binned.get("stride", 1)))
     cross_entropy = bins_loss(info["logits"].float(), target, binned["weights"])
     return mix + config.colour_bins * cross_entropy, {"mix": mix, "bins": cross_entropy}

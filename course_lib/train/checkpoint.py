@@ -91,7 +91,8 @@ def _fsync_dir(folder: Path) -> None:
 #: Config fields added after checkpoints were first written, with the value every older checkpoint was trained
 #: with: a checkpoint without the field matches a config that has this value.
 FIELDS_ADDED_LATER: dict[str, Any] = {"chroma": 0.0, "feat_real": "gray", "colour_match": 0.0, "colour_bins": 0.0,
-                                      "bins_temperature": 1.0, "bins_step": 0.1, "bins_rebalance": 0.5}
+                                      "bins_temperature": 1.0, "bins_step": 0.1, "bins_rebalance": 0.5,
+                                      "bins_stride": 1}
 
 
 def config_differences(saved: Mapping[str, Any], current: Mapping[str, Any], prefix: str = "") -> list[str]:

@@ -56,6 +56,8 @@ class StageConfig:
             smaller: nearer the mode, more saturated). Stored in the model spec; changeable after training.
         bins_step: the bins' grid step in the (Cb, Cr) plane scaled to [-1, 1].
         bins_rebalance: lambda of the class rebalancing (0.5 as Zhang et al.; 1: no rebalancing).
+        bins_stride: the head scores bins on s x s blocks of the finest features (average-pooled) and its colour is
+            upsampled to full resolution; 1: every pixel. 4 as Zhang et al.; the head's cost falls by s^2.
         betas: Adam betas of every optimizer (CycleGAN's (0.5, 0.999), DESIGN.md section 4).
         augment: random scaling, mirroring, random-size crop and contrast jitter of Section III.A
             (``course_lib.data.PairAugment``), identical on both images of a pair.
@@ -74,6 +76,7 @@ class StageConfig:
     bins_temperature: float = 1.0
     bins_step: float = 0.1
     bins_rebalance: float = 0.5
+    bins_stride: int = 1
     betas: tuple[float, float] = (0.5, 0.999)
     augment: bool = True
 
@@ -144,7 +147,7 @@ class DirectConfig(StageConfig):
 #: checkpoint is then the same whatever they are, and can be shared between runs that differ only in them).
 RGB_LOSS_FIELDS = ("chroma", "colour_match", "colour_bins")
 #: The chroma-bin head's settings: stage 1 keeps their defaults (make_configs) for the same reason.
-BINS_FIELDS = ("bins_temperature", "bins_step", "bins_rebalance")
+BINS_FIELDS = ("bins_temperature", "bins_step", "bins_rebalance", "bins_stride")
 
 #: Stage-config choices that come with a profile (the paper's defaults elsewhere). ``cpu``: the translator gets
 #: a paired L1 term (lambda_paired = 10) besides Eq. (1)'s CycleGAN terms -- "we have both paired NIR-grayscale
@@ -223,6 +226,9 @@ def check_config(config: StageConfig) -> None:
     if not (n >= 2 and abs(n - round(n)) < 1e-6):
         raise ValueError(f"bins_step: expected a grid step with 2 / step an integer >= 2 (e.g. 0.1), "
                          f"got {config.bins_step}")
+    if isinstance(config.bins_stride, bool) or not isinstance(config.bins_stride, int) or config.bins_stride < 1:
+        raise ValueError(f"bins_stride: expected an integer >= 1 (1: the head at full resolution), "
+                         f"got {config.bins_stride!r}")
     if not 0.0 <= float(config.bins_rebalance) <= 1.0:
         raise ValueError(f"bins_rebalance: expected a number in [0, 1], got {config.bins_rebalance}")
     if len(tuple(config.betas)) != 2:
@@ -263,7 +269,8 @@ def binned_mpfnet_spec(in_channels: int, profile: Profile, config: StageConfig, 
     number of fitted bins (their centres travel as buffers in the weights)."""
     spec = mpfnet_spec(in_channels, 3, profile, config)
     return {"kind": "binned_mpfnet", "in_channels": in_channels, "config": spec["config"], "n_bins": int(n_bins),
-            "step": float(config.bins_step), "temperature": float(config.bins_temperature), "luma": luma}
+            "step": float(config.bins_step), "temperature": float(config.bins_temperature), "luma": luma,
+            "stride": int(config.bins_stride)}
 
 
 def patch_disc_spec(in_channels: int, profile: Profile, config: TranslateConfig) -> dict:
@@ -295,7 +302,8 @@ def build_model(spec: dict) -> nn.Module:
         return MPFNet(spec["in_channels"], spec["out_channels"], MPFNetConfig(**spec["config"]))
     if kind == "binned_mpfnet":
         return BinnedMPFNet(spec["in_channels"], MPFNetConfig(**spec["config"]), n_bins=spec["n_bins"],
-                            step=spec["step"], temperature=spec["temperature"], luma=spec["luma"])
+                            step=spec["step"], temperature=spec["temperature"], luma=spec["luma"],
+                            stride=spec.get("stride", 1))
     if kind == "patch_disc":
         return PatchDiscriminator(spec["in_channels"], width=spec["width"], n_layers=spec["n_layers"])
     if kind == "feature_disc":

@@ -25,10 +25,10 @@ Choices the paper leaves open (DESIGN.md sections 3-4):
   generators (G_N2G, G_G2N, F_G), one for the three discriminators, at ``Profile.finetune_lr`` (default: the
   profile's ``lr``).
 * With ``colour_bins`` > 0 (not in the paper) F_G is stage 2's :class:`~course_lib.models.BinnedMPFNet` (stage 2
-  must have trained it so, with the same ``bins_step``), its luma the translated gray it is given, and L_pf is
-  L_mix on its regression outputs plus ``colour_bins`` x the bins' cross-entropy against the pair's photo
-  (``course_lib.train.bins``); the bins themselves stay those fitted in stage 2. D_G^feat's ``"outputs"`` are
-  F_G's outputs as returned, the finest decoded from the bins.
+  must have trained it so, with the same ``bins_step`` and ``bins_stride``), its luma the translated gray it is
+  given, and L_pf is L_mix on its regression outputs plus ``colour_bins`` x the bins' cross-entropy against the
+  pair's photo (``course_lib.train.bins``); the bins themselves stay those fitted in stage 2. D_G^feat's
+  ``"outputs"`` are F_G's outputs as returned, the finest decoded from the bins.
 * Steps: the paper does not say; the profiles use half the pre-training steps, ``cpu`` a quarter
   (``Profile.finetune_share``, see ``profiles.py``).
 """
@@ -114,6 +114,9 @@ def _check_bins(spec: dict, config: FinetuneConfig, path: Path) -> None:
     if has_head and abs(float(spec["step"]) - float(config.bins_step)) > 1e-9:
         raise CheckpointError(f"checkpoint {path}: its F_G's bins have grid step {spec['step']:g}, this finetune "
                               f"run bins_step={config.bins_step:g}: use the same step")
+    if has_head and int(spec.get("stride", 1)) != int(config.bins_stride):
+        raise CheckpointError(f"checkpoint {path}: its F_G's bin head has stride {spec.get('stride', 1)}, this "
+                              f"finetune run bins_stride={config.bins_stride}: use the same stride")
 
 
 def weights_fingerprint(ckpt: dict, names: tuple[str, ...]) -> str:
