@@ -413,6 +413,10 @@ def test_ship_weights_takes_the_direct_route_from_another_run(run_dir, tmp_path,
     assert ship.main(["--run", str(run_dir), "--direct-run", str(other), "--root", str(root), "--name", "mixed"]) == 0
     entry = read_registry(temp_registry)["mixed"]
     assert "direct route from other" in entry["trained_with"] and set(entry["scores"]) == {"progressive", "direct"}
+    assert entry["description"].endswith("`smoke` profile on a CPU: progressive and direct routes")
+    binned = {"kind": "binned_mpfnet", "n_bins": 127, "temperature": 1.0, "stride": 4}
+    assert "chroma-bin head on F_G (127 bins on 4 x 4 blocks, T = 1" in ship.describe({"width": 8, "depth": 3,
+                                                                                       "name": "cpu"}, binned)
     x = torch.rand(1, 1, 48, 48) * 2 - 1
     with torch.no_grad():
         shipped = {r: load_pretrained("mixed", route=r)(x) for r in ("progressive", "direct")}

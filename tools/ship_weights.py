@@ -32,6 +32,18 @@ from course_lib.pretrained import export_pretrained, register_pretrained
 from course_lib.train import load_checkpoint, load_colorizer
 
 
+def describe(profile: dict, f_g_spec: dict) -> str:
+    """The registry's one-line description of a file from its run's profile and its colouriser's model spec."""
+    routes = "progressive and direct routes"
+    if f_g_spec.get("kind") == "binned_mpfnet":
+        stride = int(f_g_spec.get("stride", 1))
+        where = "at full resolution" if stride == 1 else f"on {stride} x {stride} blocks"
+        routes = (f"progressive route with a chroma-bin head on F_G ({f_g_spec['n_bins']} bins {where}, "
+                  f"T = {f_g_spec['temperature']:g}; not in the paper), and the direct route")
+    return (f"MPFNet (width {profile['width']}, depth {profile['depth']}) trained on the 372 VCIP 2020 training "
+            f"pairs in the `{profile['name']}` profile on a CPU: {routes}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", required=True, help="run folder with finetune/ and direct/ checkpoints")
@@ -67,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         scores[route] = {"psnr": s["psnr"][0], "ssim": s["ssim"][0], "ae": s["ae"][0],
                          "colourfulness": float(colourfulness(out).mean()), "pairs": len(val), "size": 256}
     mean = reference_predictors(train)["mean training colour"].mean
-    profile = load_checkpoint(run / "finetune" / "checkpoint.pt")["profile"]
+    finished = load_checkpoint(run / "finetune" / "checkpoint.pt")
+    profile = finished["profile"]
     trained_with = args.trained_with or (f"python benchmarks/vcip_cpu.py --root DATA --profile {profile['name']} "
                                          f"(run folder {run.name}" + (
                                              f", direct route from the registered weights {args.direct_from!r}"
@@ -75,8 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                                              if direct_run != run else "") + ")")
     extra = {"trained_with": trained_with, "scores": scores, "mean_training_colour": mean.tolist(),
              "data": "VCIP 2020 training pairs (372), validation scores on its 18 validation pairs at 256 px"}
-    description = (f"MPFNet (width {profile['width']}, depth {profile['depth']}) trained on the 372 VCIP 2020 "
-                   f"training pairs in the `{profile['name']}` profile on a CPU: progressive and direct routes")
+    description = describe(profile, finished["model_specs"]["f_g"])
     with tmp as scratch:
         source = run
         if direct_run != run:   # one folder holding both routes' stage folders, as export_pretrained reads them
