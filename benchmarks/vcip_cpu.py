@@ -49,6 +49,7 @@ import math
 import os
 import platform
 import re
+import textwrap
 import time
 import warnings
 from pathlib import Path
@@ -511,22 +512,23 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
     text = "\n".join(line for line in lines if line is not None) + "\n"
     (out / "report.md").write_text(text)
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), dpi=100)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 7.5), dpi=100)
     labelled: set[str] = set()
 
     def once(label: str) -> str | None:
-        """Each legend entry once."""
+        """Each legend entry once, long variants wrapped (the legends sit below the plots)."""
         if label in labelled:
             return None
         labelled.add(label)
-        return label
+        return textwrap.fill(label, 75, subsequent_indent="  ")
 
     style = dict(alpha=0.8, marker="o", markersize=3)
     groups = sorted({(r["fraction"], _group_variant(r)) for r in rows if "progressive" in r and not _switches_of(r)})
     reds = dict(zip(groups, ("tab:red", "tab:orange", "tab:purple", "tab:brown", "tab:pink", "tab:olive")))
 
     def group_name(r: dict) -> str:
-        return f"x{r['fraction']:g}" + (f", {_group_variant(r)}" if _group_variant(r) else "")
+        items = [i for i in _group_variant(r).split(",") if i and not i.startswith("threads=") and i != "parallel"]
+        return f"x{r['fraction']:g}" + (f", {','.join(items)}" if items else "")
 
     for r in rows:
         if _switches_of(r):   # the ablation's rows are in its table, not in the curves
@@ -552,7 +554,7 @@ def report(rows: list[dict], references: dict, out: Path) -> str:
         ax.axhline(references["mean training colour"]["psnr"], color="gray", ls="--", lw=1, label="mean colour")
         ax.set_xlabel(xlabel)
         ax.set_ylabel("validation PSNR (dB)")
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, -0.13))
     fig.tight_layout()
     fig.savefig(out / "curves.png")
     plt.close(fig)

@@ -87,7 +87,7 @@ def _add_training(p: argparse.ArgumentParser) -> None:
                    help="resize: each whole image scaled to --size; stored: random --size crops at the stored "
                         "resolution (evaluation then at the stored resolution too)")
     o.add_argument("--pretrain-steps", type=int, default=None, metavar="N",
-                   help="pretrain steps; finetune (N // 2; N // 4 in cpu) and direct = N + finetune follow "
+                   help="pretrain steps; finetune (N // 2; N // 12 in cpu) and direct = N + finetune follow "
                         "(the one budget rule)")
     o.add_argument("--translate-steps", type=int, default=None, metavar="N", help="translate steps")
     o.add_argument("--translate-warmup", type=int, default=None, metavar="N",

@@ -52,12 +52,12 @@ def test_stage_budget_refuses_bad_arguments(kwargs, match):
 def test_profiles_follow_the_rule_in_both_modes():
     cpu = get_profile("cpu", verbose=False)
     assert cpu.direct_steps == cpu.pretrain_steps + cpu.finetune_steps
-    assert cpu.finetune_share == 0.25                       # the cpu profile fine-tunes a quarter of pre-training
-    fair = cpu.with_budget(400, 120, direct="seconds", step_seconds=SECONDS)
-    # 120 * 2.5 + 400 * 0.44 + 100 * 3.29 = 805 s, / 0.45 s per direct step
-    assert (fair.translate_steps, fair.pretrain_steps, fair.finetune_steps, fair.direct_steps) == (120, 400, 100, 1789)
+    assert cpu.finetune_share == 1 / 12                     # the cpu profile fine-tunes a twelfth of pre-training
+    fair = cpu.with_budget(1200, 120, direct="seconds", step_seconds=SECONDS)
+    # 120 * 2.5 + 1200 * 0.44 + 100 * 3.29 = 1157 s, / 0.45 s per direct step
+    assert (fair.translate_steps, fair.pretrain_steps, fair.finetune_steps, fair.direct_steps) == (120, 1200, 100, 2571)
     half = cpu.scaled(0.5, direct="seconds", step_seconds=SECONDS)
-    p2, f2 = cpu.pretrain_steps // 2, cpu.pretrain_steps // 8
+    p2, f2 = cpu.pretrain_steps // 2, cpu.pretrain_steps // 24
     assert (half.pretrain_steps, half.finetune_steps, half.translate_steps) == (p2, f2, cpu.translate_steps // 2)
     assert half.direct_steps == round((cpu.translate_steps // 2 * 2.5 + p2 * 0.44 + f2 * 3.29) / 0.45)
     assert cpu.scaled(1) is cpu and cpu.scaled(1, direct="seconds", step_seconds=SECONDS).direct_steps == round(

@@ -72,8 +72,8 @@ def test_paper_profile_follows_section_III_A():
     assert (p.batch_size, p.image_size, p.lr) == (10, 256, 1e-4)
     assert p.translate_steps == 400 * steps_per_epoch and p.pretrain_steps == 250 * steps_per_epoch
     for prof in PROFILES.values():  # the documented budget rules
-        assert prof.finetune_steps == prof.pretrain_steps // (4 if prof.name == "cpu" else 2)
-        assert prof.finetune_share == (0.25 if prof.name == "cpu" else 0.5)
+        assert prof.finetune_steps == prof.pretrain_steps // (12 if prof.name == "cpu" else 2)
+        assert prof.finetune_share == (1 / 12 if prof.name == "cpu" else 0.5)
         assert prof.direct_steps == prof.pretrain_steps + prof.finetune_steps
 
 

@@ -4,7 +4,7 @@
         --switch feat_disc=False --set finetune_steps=200 --set finetune_image_size=256 --set finetune_batch_size=2
     python tools/ship_weights.py --root data/vcip2020 --run \
         "runs/vcip_cpu/cpu-f4-feat_disc=False,finetune_steps=200,finetune_image_size=256,finetune_batch_size=2,threads=1,parallel-s0"
-    # -> course_lib/weights/
+    # -> course_lib/weights/  (README "Shipped weights" gives the commands of the shipped file itself)
 
 The direct route can come from another run folder (``--direct-run``), e.g. one trained with the progressive
 route's CPU-seconds (``vcip_cpu.py --routes direct --direct-budget seconds``), or from registered weights

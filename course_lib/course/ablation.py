@@ -185,7 +185,7 @@ def short_profile(profile: Any = None, fraction: float | None = None, steps: int
     """A profile for the ablation's short runs: the same sizes, fewer steps.
 
     ``steps``: ``steps`` pre-training steps, the other stages by the one budget rule
-    (:meth:`Profile.with_budget`, ``course_lib.train.profiles.stage_budget``: finetune = steps // 2 (// 4 in
+    (:meth:`Profile.with_budget`, ``course_lib.train.profiles.stage_budget``: finetune = steps // 2 (// 12 in
     ``cpu``: the profile's ``finetune_share``), direct = pretrain + finetune, translate in the profile's
     proportion). Otherwise ``fraction`` of each stage's steps (default: 1/2 in ``smoke``, 1/5 in the other
     profiles) by :meth:`Profile.scaled`, the same rule.

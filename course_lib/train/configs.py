@@ -156,8 +156,12 @@ BINS_FIELDS = ("bins_temperature", "bins_step", "bins_rebalance", "bins_stride")
 #: correlates 0.08 with the true gray after 30 steps (the NIR image itself: 0.32), the paired one 0.29-0.31 after
 #: 30-90 steps, 13.5 dB against the true gray at 90 steps (NIR itself: 12.2 dB).
 #: The ``cpu`` profile also starts stage 1 with a supervised warm-up of G_N2G (``Profile.translate_warmup``).
+#: Its colouriser (stages 2-3 and the direct route) has a chroma-bin head (not in the paper; Zhang et al. 2016)
+#: scoring 4 x 4 blocks, read at T = 0.38: with L_mix alone F_G answered every ambiguous gray with a near-gray
+#: average (colourfulness 9.9 +- 1.8 against the photos' 29.3; benchmarks/results/vcip_cpu/bins_cpu.md).
 PROFILE_RECIPES: dict[str, dict[str, Any]] = {
-    "cpu": {"weights": LossWeights(lambda_paired=10.0)},
+    "cpu": {"weights": LossWeights(lambda_paired=10.0), "colour_bins": 1.0, "bins_stride": 4,
+            "bins_temperature": 0.38},
 }
 
 

@@ -9,7 +9,8 @@ profile on a laptop CPU in a few minutes and the `paper` profile for days. Four 
 * ``cpu``    - a laptop CPU on real data: 128 px crops at the stored resolution of VCIP 2020's 256 px images,
   width 8, depth 3, batch 8, all three stages and the direct route in under half an hour on 2 cores
   (``benchmarks/vcip_cpu.py --parallel-routes`` measures time and quality). Stage 1 is supervised steps of G_N2G
-  only (NIR -> the pair's gray), fine-tuning a quarter of the pre-training steps at the paper's lr 1e-4.
+  only (NIR -> the pair's gray), 2400 pre-training steps, fine-tuning 200 (a twelfth) at the paper's lr 1e-4;
+  its recipe gives F_G a chroma-bin head at a quarter resolution (``PROFILE_RECIPES``; not in the paper).
 * ``course`` - one Colab T4-class GPU (16 GB): 256 px, mixed precision, batch 8. Sized for 372 training images
   and a free Colab session (``python benchmarks/course_sizes.py estimate`` prints the arithmetic): the colouriser
   F_G has width 24 (17.2 M parameters), the translators G_N2G / G_G2N width 16 (7.6 M each: a 1 -> 1 channel
@@ -27,7 +28,7 @@ profile on a laptop CPU in a few minutes and the `paper` profile for days. Four 
 Step budgets, the same rule in every profile (our choices, the paper gives neither), in one function,
 :func:`stage_budget`, which the profiles, the ablation panel and the benchmarks all use:
 
-* ``finetune_steps`` = ``pretrain_steps // 2`` (``// 4`` in ``cpu``: ``Profile.finetune_share``): the
+* ``finetune_steps`` = ``pretrain_steps // 2`` (``// 12`` in ``cpu``: ``Profile.finetune_share``): the
   fine-tuning stage starts from two trained networks and only has to adapt them to each other.
 * ``direct_steps`` = ``pretrain_steps + finetune_steps`` (equal *updates*, the default): the direct NIR -> RGB
   network gets as many generator updates as the progressive route's colorizer F_G receives in total
@@ -86,7 +87,7 @@ class Profile:
             (or extended later) keeps its schedule; the budget rules scale it with ``translate_steps``.
         lr: Adam learning rate of every optimizer (Section III.A: 1e-4).
         finetune_share: fine-tuning steps per pre-training step in the budget rule (:func:`stage_budget`):
-            1/2 in every profile but ``cpu`` (1/4). :meth:`with_budget` and :meth:`scaled` size fine-tuning with it.
+            1/2 in every profile but ``cpu`` (1/12). :meth:`with_budget` and :meth:`scaled` size fine-tuning with it.
         finetune_lr: the learning rate of fine-tuning's optimizers (stage 3); ``None``: ``lr`` (the paper gives
             one rate, 1e-4, for every stage). Fine-tuning starts from two trained stages and adds three GAN
             terms; at the ``cpu`` profile's raised ``lr`` its validation PSNR swung by up to 1 dB between
@@ -265,9 +266,10 @@ def stage_budget(pretrain_steps: int, translate_steps: int, direct: str = "updat
     gives none). Returns the four ``*_steps`` fields of :class:`Profile`.
 
     * ``finetune = floor(pretrain * finetune_share)``, at least 1: fine-tuning adapts two trained networks to
-      each other. ``finetune_share`` is 1/2 (``pretrain // 2``) in every profile but ``cpu`` (1/4: on a CPU a
+      each other. ``finetune_share`` is 1/2 (``pretrain // 2``) in every profile but ``cpu`` (1/12: on a CPU a
       fine-tuning step costs about seven pre-training steps, and measured on VCIP 2020 the route gained more
-      from pre-training longer than from fine-tuning longer; see the ``cpu`` profile).
+      from pre-training longer than from fine-tuning longer, and the chroma-bin head needs pre-training steps
+      to find its colours; see the ``cpu`` profile).
     * The translator's steps are set separately: they train two other 1 -> 1 networks.
     * ``direct="updates"`` (the default): ``direct = pretrain + finetune``, the direct network gets as many
       generator updates as the progressive route's colouriser F_G receives in all. Equal updates, not equal cost:
@@ -313,7 +315,7 @@ def _paper_profile() -> Profile:
 
 
 #: The ``cpu`` profile's fine-tuning steps per pre-training step (:func:`stage_budget`).
-CPU_FINETUNE_SHARE = 0.25
+CPU_FINETUNE_SHARE = 1 / 12
 
 PROFILES: dict[str, Profile] = {
     # CPU, every stage a few steps: runs the whole pipeline (and `python -m course_lib demo`) in minutes on
@@ -335,12 +337,14 @@ PROFILES: dict[str, Profile] = {
     # (crop="stored"), batch 8, lr 5e-4 (5x the paper's, so that a few hundred steps move the networks; 2e-3 was no
     # better in a one-seed probe: `python benchmarks/probes.py direct --root DIR --lr 2e-3`). Stage 1 is 1800
     # supervised steps of G_N2G (NIR -> the pair's gray; no CycleGAN step before fine-tuning: the CycleGAN steps
-    # at the end of stage 1 pulled the translator's gray away from the truth); fine-tuning a quarter of the
-    # pre-training steps (a finetune step costs about seven pretrain steps) at the paper's lr 1e-4, where at 5e-4
-    # its validation PSNR swung by up to 1 dB. Probes behind each choice: benchmarks/results/vcip_cpu/probe_*.md.
+    # at the end of stage 1 pulled the translator's gray away from the truth); 2400 pre-training steps, which
+    # the chroma-bin head of the profile's recipe needs to find its colours (configs.PROFILE_RECIPES; at 800 the
+    # bins' distribution was still flat); fine-tuning 200 steps, a twelfth (a finetune step costs about seven
+    # pretrain steps), at the paper's lr 1e-4, where at 5e-4 its validation PSNR swung by up to 1 dB. Probes
+    # behind each choice: benchmarks/results/vcip_cpu/probe_*.md and bins_cpu.md.
     "cpu": Profile(
         name="cpu", image_size=128, width=8, depth=3, batch_size=8,
-        **stage_budget(800, 1800, finetune_share=CPU_FINETUNE_SHARE), finetune_share=CPU_FINETUNE_SHARE,
+        **stage_budget(2400, 1800, finetune_share=CPU_FINETUNE_SHARE), finetune_share=CPU_FINETUNE_SHARE,
         translate_warmup=1800, lr=5e-4, finetune_lr=1e-4, amp=False, num_train=372, num_test=18,
         sample_every=200, log_every=10, checkpoint_every=100, crop="stored",
     ),

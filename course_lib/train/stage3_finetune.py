@@ -29,7 +29,7 @@ Choices the paper leaves open (DESIGN.md sections 3-4):
   given, and L_pf is L_mix on its regression outputs plus ``colour_bins`` x the bins' cross-entropy against the
   pair's photo (``course_lib.train.bins``); the bins themselves stay those fitted in stage 2. D_G^feat's
   ``"outputs"`` are F_G's outputs as returned, the finest decoded from the bins.
-* Steps: the paper does not say; the profiles use half the pre-training steps, ``cpu`` a quarter
+* Steps: the paper does not say; the profiles use half the pre-training steps, ``cpu`` a twelfth
   (``Profile.finetune_share``, see ``profiles.py``).
 """
 
