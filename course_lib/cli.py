@@ -107,14 +107,16 @@ def _add_training(p: argparse.ArgumentParser) -> None:
     g.add_argument("--feat-source", default="outputs", choices=["outputs", "features"],
                    help="what D_G^feat sees: F_G's multi-scale outputs or its finest features")
     b = p.add_argument_group("colour as a distribution over chroma bins (not in the paper; course_lib.colour_bins)")
-    b.add_argument("--colour-bins", type=float, default=0.0, metavar="WEIGHT",
+    b.add_argument("--colour-bins", type=float, default=None, metavar="WEIGHT",
                    help="weight of the chroma-bin cross-entropy; > 0 gives F_G (and the direct MPFNet) a bin head "
-                        "whose annealed mean colours the output (default 0: the paper's network)")
-    b.add_argument("--bins-temperature", type=float, default=1.0, metavar="T",
-                   help="the annealed mean's temperature (1: the mean; 0.38: Zhang et al.'s; default 1)")
-    b.add_argument("--bins-stride", type=int, default=1, metavar="S",
+                        "whose annealed mean colours the output, 0 the paper's network (default: the profile's; "
+                        "1 in cpu, 0 elsewhere)")
+    b.add_argument("--bins-temperature", type=float, default=None, metavar="T",
+                   help="the annealed mean's temperature (1: the mean; 0.38: Zhang et al.'s; default: the "
+                        "profile's, 0.38 in cpu, 1 elsewhere)")
+    b.add_argument("--bins-stride", type=int, default=None, metavar="S",
                    help="score the bins on S x S blocks and upsample the colour (4: Zhang et al.'s quarter "
-                        "resolution, about S^2 times cheaper; default 1: every pixel)")
+                        "resolution, about S^2 times cheaper; default: the profile's, 4 in cpu, 1 elsewhere)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -297,10 +299,11 @@ def _configs(args) -> dict:
     from .train import get_profile, make_configs
 
     profile = get_profile(getattr(args, "profile", None), verbose=False)  # its recipe (PROFILE_RECIPES) applies
+    bins = {k: v for k, v in (("colour_bins", args.colour_bins), ("bins_temperature", args.bins_temperature),
+                              ("bins_stride", args.bins_stride)) if v is not None}   # else the profile's recipe
     return make_configs(profile, seed=args.seed, attention=args.attention, norm=args.norm, scales=args.scales,
                         sccm=not args.no_sccm, use_feat_disc=not args.no_feat_disc, feat_source=args.feat_source,
-                        colour_bins=args.colour_bins, bins_temperature=args.bins_temperature,
-                        bins_stride=args.bins_stride)
+                        **bins)
 
 
 def _data_kind(args) -> str:

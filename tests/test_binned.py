@@ -373,3 +373,11 @@ def test_train_cli_passes_the_head_stride_to_every_rgb_stage_and_not_to_stage_1(
     configs = _configs(args)
     assert [configs[s].bins_stride for s in ("pretrain", "finetune", "direct")] == [4, 4, 4]
     assert configs["translate"].bins_stride == 1
+    # without the options a profile's recipe holds: the cpu profile's colouriser has the head, smoke's has none
+    cpu = _configs(build_parser().parse_args(["train", "--stage", "all", "--profile", "cpu", "--out", "x"]))
+    assert (cpu["pretrain"].colour_bins, cpu["pretrain"].bins_stride, cpu["finetune"].bins_temperature) == (1, 4, 0.38)
+    plain = _configs(build_parser().parse_args(["train", "--stage", "all", "--profile", "cpu", "--out", "x",
+                                                "--colour-bins", "0"]))
+    assert plain["pretrain"].colour_bins == 0
+    smoke = _configs(build_parser().parse_args(["train", "--stage", "all", "--profile", "smoke", "--out", "x"]))
+    assert (smoke["pretrain"].colour_bins, smoke["pretrain"].bins_stride) == (0, 1)
